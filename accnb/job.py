@@ -1,0 +1,211 @@
+"""Jobs as users hold them: `Job` reads a job directory, `CurrentJob` writes the running one."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from functools import cached_property
+from pathlib import Path
+from typing import IO, Any
+
+from . import current
+from .errors import NoSuchJobError, WorkdirError
+from .store import FINISHED, SETUP, read_json
+
+RESULT = "result.pickle"
+OUTPUT = "OUTPUT"
+FAILED = "FAILED.json"
+RESERVED = {SETUP, FINISHED, RESULT, OUTPUT, FAILED, "datasets"}
+
+# Where the jobs of each workdir name live, so that a bare job id can be opened.
+WORKDIRS: dict[str, Path] = {}
+
+
+def _workdir_name(jobid: str) -> str:
+    return jobid.rpartition("-")[0]
+
+
+class Job(str):
+    """A job, by id: its setup, result, output, files and datasets.
+
+    A str subclass, as in the Accelerator, so a job is also its id wherever an id goes.
+    """
+
+    reused: bool = False
+
+    def __new__(cls, jobid: str, path: Path | str | None = None) -> Job:
+        obj = super().__new__(cls, jobid)
+        if path is None:
+            base = WORKDIRS.get(_workdir_name(jobid))
+            if base is None:
+                raise NoSuchJobError(
+                    f"no workdir named {_workdir_name(jobid)!r} is open, so job {jobid!r} "
+                    "cannot be found: open it with accnb.Workdir(path) first"
+                )
+            path = base / jobid
+        obj.path = Path(path)
+        return obj
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.path))
+
+    def __repr__(self) -> str:
+        return f"Job({str(self)!r})"
+
+    @property
+    def jobid(self) -> str:
+        return str(self)
+
+    @property
+    def workdir(self) -> str:
+        return _workdir_name(self)
+
+    @cached_property
+    def params(self):
+        """What the job was built from: method, hash, options, datasets, jobs, slices."""
+        from .options import DotDict
+
+        try:
+            setup = read_json(self.path / SETUP)
+        except FileNotFoundError:
+            raise NoSuchJobError(f"job {self.jobid!r} has no setup ({self.path})") from None
+        return DotDict(setup)
+
+    @property
+    def method(self) -> str:
+        return self.params.method
+
+    @property
+    def finished(self) -> bool:
+        return (self.path / FINISHED).exists()
+
+    @cached_property
+    def post(self) -> dict:
+        """What the finished job recorded: timings and files."""
+        try:
+            return read_json(self.path / FINISHED)
+        except FileNotFoundError:
+            raise WorkdirError(f"job {self.jobid!r} is not finished") from None
+
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        if sliceno is not None:
+            name = f"{name}.{sliceno}"
+        return str(self.path / name)
+
+    def open(
+        self, name: str, mode: str = "r", sliceno: int | None = None, encoding: str | None = None
+    ) -> IO:
+        if any(c in mode for c in "wax+"):
+            raise WorkdirError(f"job {self.jobid!r} is not running here: its files are read-only")
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return open(self.filename(name, sliceno), mode, encoding=encoding)
+
+    def load(self, name: str = RESULT, sliceno: int | None = None) -> Any:
+        """What synthesis returned, or a pickle the job saved under `name`."""
+        try:
+            with open(self.filename(name, sliceno), "rb") as fh:
+                return pickle.load(fh)
+        except FileNotFoundError:
+            if name == RESULT and sliceno is None:
+                raise WorkdirError(
+                    f"job {self.jobid!r} ({self.method}) has no result: its synthesis "
+                    "returned None, or it has no synthesis"
+                ) from None
+            raise
+
+    def files(self) -> list[str]:
+        """Files the job wrote besides its result, output and datasets (relative names)."""
+        if self.finished:
+            return list(self.post.get("files", ()))
+        return list_files(self.path)
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None):
+        from .options import JobWithFile
+
+        return JobWithFile(self, name, sliced, extra)
+
+    def output(self, what: str | int | None = None) -> str:
+        """What the job printed: all of it, or "prepare", "analysis", "synthesis" or a slice."""
+        out = self.path / OUTPUT
+        if what is None:
+            parts = ["prepare", *range(self.params.slices), "synthesis"]
+        elif what == "analysis":
+            parts = list(range(self.params.slices))
+        else:
+            parts = [what]
+        texts = []
+        for part in parts:
+            try:
+                texts.append((out / str(part)).read_text(encoding="utf-8", errors="replace"))
+            except FileNotFoundError:
+                pass
+        return "".join(texts)
+
+    def dataset(self, name: str = "default"):
+        from .dataset import Dataset
+
+        return Dataset(f"{self.jobid}/{name}")
+
+    @property
+    def datasets(self) -> list:
+        from .dataset import Dataset
+
+        base = self.path / "datasets"
+        if not base.is_dir():
+            return []
+        return [Dataset(f"{self.jobid}/{p.name}") for p in sorted(base.iterdir()) if p.is_dir()]
+
+
+class CurrentJob(Job):
+    """The job running in this process: files opened for writing belong to it."""
+
+    def open(
+        self, name: str, mode: str = "r", sliceno: int | None = None, encoding: str | None = None
+    ) -> IO:
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        if name in RESERVED:
+            raise WorkdirError(f"{name!r} is kept by accnb in every job: choose another file name")
+        path = Path(self.filename(name, sliceno))
+        if any(c in mode for c in "wax+"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, mode, encoding=encoding)
+
+    def save(self, obj: Any, name: str = RESULT, sliceno: int | None = None) -> None:
+        """Pickle `obj` into the job (load it back with job.load(name))."""
+        path = Path(self.filename(name, sliceno))
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(obj, fh, pickle.HIGHEST_PROTOCOL)
+        tmp.rename(path)
+
+    def datasetwriter(self, name: str = "default", **kw: Any):
+        from .dataset import DatasetWriter
+
+        return DatasetWriter(name=name, **kw)
+
+    def finish_early(self, result: Any = None) -> None:
+        """End the job now, successfully, skipping the parts after this one."""
+        from .runner import FinishEarly
+
+        raise FinishEarly(result)
+
+    @property
+    def slices(self) -> int:
+        return current.slices
+
+
+def list_files(path: Path) -> list[str]:
+    """Files a method wrote: everything but accnb's own entries and hidden files."""
+    found = []
+    for root, dirs, names in os.walk(path):
+        rel = Path(root).relative_to(path)
+        top = rel == Path(".")
+        if top:
+            dirs[:] = [d for d in dirs if d not in RESERVED and not d.startswith(".")]
+        for name in names:
+            if top and (name in RESERVED or name.startswith(".")):
+                continue
+            found.append(str(rel / name))
+    return sorted(found)

@@ -1,0 +1,214 @@
+"""Methods: loading one from a file or a string, its declarations, and its hash."""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import sys
+import types
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import hashing
+from .errors import MethodError
+
+PARTS = ("prepare", "analysis", "synthesis")
+
+
+@dataclass(eq=False)
+class Method:
+    """A loaded method: its module, its declarations and the hashes reuse accepts.
+
+    `hash` covers the code (comments and formatting aside) and the contents of its
+    `depend_extra` files; `accepted_hashes` adds the ones `equivalent_hashes` vouches for.
+    """
+
+    name: str
+    source: str
+    filename: str
+    module: types.ModuleType
+    hash: str
+    source_digest: str
+    depend_files: tuple[Path, ...] = ()
+    accepted_hashes: tuple[str, ...] = ()
+    stamp: tuple = field(default=(), repr=False)
+
+    @property
+    def options(self) -> dict:
+        return getattr(self.module, "options", {}) or {}
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return _input_names(self.module, "datasets")
+
+    @property
+    def jobs(self) -> tuple[str, ...]:
+        return _input_names(self.module, "jobs")
+
+    @property
+    def list_inputs(self) -> frozenset[str]:
+        """Inputs declared as `['name']`: they take a list of jobs or datasets."""
+        found = set()
+        for kind in ("datasets", "jobs"):
+            for item in getattr(self.module, kind, ()) or ():
+                if isinstance(item, list):
+                    found.add(item[0])
+        return frozenset(found)
+
+    @property
+    def description(self) -> str:
+        return (getattr(self.module, "description", "") or "").strip()
+
+    def function(self, part: str):
+        """The method's prepare/analysis/synthesis function, or None when it has none."""
+        return getattr(self.module, part, None)
+
+
+def load(name: str, source: str, filename: str, stamp: tuple = ()) -> Method:
+    """Execute a method's source as a fresh module and read its declarations.
+
+    `filename` is where tracebacks and `depend_extra` paths point: the method's file,
+    or the workdir's stored copy of a cell's source.
+    """
+    try:
+        code = compile(source, filename, "exec")
+        code_hash = hashing.code_digest(source)
+    except SyntaxError as e:
+        raise MethodError(
+            f"method {name!r} has a syntax error at {e.filename}:{e.lineno}: {e.msg}"
+        ) from None
+    _remember_source(filename, source)
+    module = types.ModuleType(f"accnb_method_{name}_{code_hash[:12]}")
+    module.__file__ = filename
+    # Registered so that objects of classes the method defines pickle between processes.
+    sys.modules[module.__name__] = module
+    try:
+        exec(code, module.__dict__)
+    except Exception as e:
+        del sys.modules[module.__name__]
+        raise MethodError(
+            f"method {name!r} failed to load ({filename}): {type(e).__name__}: {e}"
+        ) from e
+    _check_declarations(name, module)
+    depend_files = _depend_files(name, module, filename)
+    method_hash = _combined_hash(code_hash, depend_files)
+    accepted = (method_hash,) + _equivalent_hashes(name, module, source, depend_files)
+    return Method(
+        name=name,
+        source=source,
+        filename=filename,
+        module=module,
+        hash=method_hash,
+        source_digest=hashing.text_digest(source),
+        depend_files=depend_files,
+        accepted_hashes=accepted,
+        stamp=stamp,
+    )
+
+
+def file_stamp(paths: list[Path] | tuple[Path, ...]) -> tuple:
+    """What tells cheaply whether files changed: (mtime_ns, size) of each, None if missing."""
+    stamps = []
+    for path in paths:
+        try:
+            st = path.stat()
+            stamps.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def _remember_source(filename: str, source: str) -> None:
+    """Let tracebacks show lines of sources that are not files on disk (yet)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
+def _input_names(module: types.ModuleType, kind: str) -> tuple[str, ...]:
+    items = getattr(module, kind, ()) or ()
+    return tuple(item[0] if isinstance(item, list) else item for item in items)
+
+
+def _check_declarations(name: str, module: types.ModuleType) -> None:
+    options = getattr(module, "options", {})
+    if not isinstance(options, dict):
+        raise MethodError(f"method {name!r}: options must be a dict, not {type(options).__name__}")
+    for kind in ("datasets", "jobs"):
+        items = getattr(module, kind, ())
+        if isinstance(items, str) or not isinstance(items, tuple | list):
+            raise MethodError(
+                f"method {name!r}: {kind} must be a tuple of names, e.g. {kind} = ('source',)"
+            )
+        for item in items:
+            ok = isinstance(item, str) or (
+                isinstance(item, list) and len(item) == 1 and isinstance(item[0], str)
+            )
+            if not ok or not (item[0] if isinstance(item, list) else item).isidentifier():
+                raise MethodError(
+                    f"method {name!r}: {kind} entry {item!r} must be a name or ['name']"
+                )
+    for part in PARTS:
+        func = getattr(module, part, None)
+        if func is not None and not callable(func):
+            raise MethodError(f"method {name!r}: {part} must be a function")
+
+
+def _depend_files(name: str, module: types.ModuleType, filename: str) -> tuple[Path, ...]:
+    base = Path(filename).parent
+    files = []
+    for dep in getattr(module, "depend_extra", ()) or ():
+        if isinstance(dep, types.ModuleType):
+            dep = getattr(dep, "__file__", None)
+            if not dep:
+                raise MethodError(f"method {name!r}: depend_extra module has no file")
+        path = Path(dep)
+        if not path.is_absolute():
+            path = base / path
+        if not path.is_file():
+            raise MethodError(f"method {name!r}: depend_extra file {str(path)!r} does not exist")
+        files.append(path)
+    return tuple(files)
+
+
+def _combined_hash(code_hash: str, depend_files: tuple[Path, ...]) -> str:
+    if not depend_files:
+        return code_hash
+    parts = [code_hash] + [hashing.digest(path.read_bytes()) for path in depend_files]
+    return hashing.digest(" ".join(parts).encode())
+
+
+def _equivalent_hashes(
+    name: str, module: types.ModuleType, source: str, depend_files: tuple[Path, ...]
+) -> tuple[str, ...]:
+    """The old hashes this source vouches for, as the Accelerator's equivalent_hashes.
+
+    `equivalent_hashes = {verifier: (old_hash, ...)}`: the verifier is the hash of the
+    method without that statement, so the promise breaks as soon as the code changes.
+    """
+    declared = getattr(module, "equivalent_hashes", None)
+    if not declared:
+        return ()
+    if not (isinstance(declared, dict) and len(declared) == 1):
+        raise MethodError(f"method {name!r}: equivalent_hashes must be {{verifier: (old hashes,)}}")
+    ((verifier, old),) = declared.items()
+    old = (old,) if isinstance(old, str) else tuple(old)
+    tree = ast.parse(source)
+    tree.body = [
+        node
+        for node in tree.body
+        if not (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "equivalent_hashes" for t in node.targets)
+        )
+    ]
+    without = hashing.digest(ast.dump(tree, include_attributes=False).encode("utf-8"))
+    actual = _combined_hash(without, depend_files)
+    if verifier != actual:
+        warnings.warn(
+            f"method {name!r}: equivalent_hashes verifier is {verifier!r} but the method "
+            f"without that statement hashes to {actual!r}, so the listed hashes are not "
+            "accepted; put that value as the key if they really are equivalent",
+            stacklevel=2,
+        )
+        return ()
+    return old

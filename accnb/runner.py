@@ -1,0 +1,545 @@
+"""Running one job: a forked job process, one forked process per slice, output relayed live.
+
+The caller (a kernel, a script, the CLI) forks a job process, which runs prepare, forks
+one process per slice for analysis, waits for them all and runs synthesis. Every process
+writes its stdout and stderr to a pipe of its own; the caller reads the pipes, stores
+what it reads in the job's OUTPUT/ folder and hands it to a relay, so a notebook cell
+shows it as it happens. Forking is what lets prepare_res and notebook-defined objects
+reach the slices without pickling.
+
+Forking a multi-threaded process (a Jupyter kernel always is) is safe here because the
+children never use the parent's threads, locks or sockets: they get fresh stdout/stderr
+objects on their pipes, never return into the caller's code and leave with os._exit.
+Python 3.12+ warns about every such fork; accnb silences that warning for its own forks
+only.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import gc
+import inspect
+import logging
+import os
+import selectors
+import signal
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import current
+from .dataset import writer as dataset_writer
+from .errors import JobError
+from .job import FAILED, OUTPUT, RESULT, CurrentJob
+from .method import Method
+from .results import AnalysisResults, save_slice_result
+from .store import read_json, write_json
+
+Relay = Callable[[str, str], None]  # (part, text): part is "prepare", "synthesis" or a slice number
+
+TIMINGS = ".timings.json"
+_PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
+_TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
+_ARGS = {
+    "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
+    "analysis": {
+        "job",
+        "slices",
+        "params",
+        "options",
+        "datasets",
+        "jobs",
+        "sliceno",
+        "prepare_res",
+    },
+    "synthesis": {
+        "job",
+        "slices",
+        "params",
+        "options",
+        "datasets",
+        "jobs",
+        "prepare_res",
+        "analysis_res",
+    },
+}
+
+
+class FinishEarly(Exception):  # noqa: N818 - it is control flow, not an error
+    """Raised by job.finish_early(): end the job successfully, skipping later parts."""
+
+    def __init__(self, result: Any = None) -> None:
+        super().__init__()
+        self.result = result
+
+
+@dataclass
+class JobSpec:
+    """Everything a job process needs, handed over by fork (never pickled)."""
+
+    method: Method
+    jobid: str
+    path: Path
+    slices: int
+    params: Any  # DotDict: method, hash, options, datasets, jobs, slices
+    workdir: Any  # the Workdir, for subjobs
+
+
+def check_arguments(method: Method) -> None:
+    """Refuse, before anything runs, a method function that asks for an unknown argument."""
+    from .errors import MethodError
+
+    for part, allowed in _ARGS.items():
+        func = method.function(part)
+        if func is None:
+            continue
+        for name in inspect.signature(func).parameters:
+            if name not in allowed:
+                raise MethodError(
+                    f"method {method.name!r}: {part}() asks for {name!r}, which is not one of "
+                    f"{', '.join(sorted(allowed))}"
+                )
+
+
+def run(spec: JobSpec, relay: Relay) -> dict[str, Any]:
+    """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt)."""
+    parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
+    pipes = {part: os.pipe() for part in parts}
+    started = time.time()
+    pid = _fork()
+    if pid == 0:
+        for read_end, _ in pipes.values():
+            os.close(read_end)
+        _child_main(lambda: _job_process(spec, {p: w for p, (_, w) in pipes.items()}))
+    for _, write_end in pipes.values():
+        os.close(write_end)
+    try:
+        status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, relay)
+    except BaseException:
+        _kill_job(pid)
+        _record_failure(
+            spec.path,
+            "build",
+            "KeyboardInterrupt",
+            "the build was interrupted; every job process was stopped",
+        )
+        raise
+    if status != 0:
+        raise _job_error(spec, status)
+    timings = read_json(spec.path / TIMINGS)
+    timings["total"] = time.time() - started
+    (spec.path / TIMINGS).unlink()
+    return timings
+
+
+# --- the caller's side
+
+
+def _fork() -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():
+        # Python 3.12+: "This process is multi-threaded, use of fork() may lead to
+        # deadlocks in the child." Our children touch none of the parent's threads.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, relay: Relay) -> int:
+    """Relay output until the job process exits; return its exit code (negative: signal)."""
+    out_dir = job_path / OUTPUT
+    out_dir.mkdir(exist_ok=True)
+    files: dict[str, Any] = {}
+    decoders = {part: codecs.getincrementaldecoder("utf-8")("replace") for part in pipes}
+    selector = selectors.DefaultSelector()
+    for part, fd in pipes.items():
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ, part)
+    pidfd = os.pidfd_open(pid)
+    selector.register(pidfd, selectors.EVENT_READ, None)
+
+    def drain(fd: int, part: str) -> None:
+        while True:
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                return
+            if not data:
+                selector.unregister(fd)
+                os.close(fd)
+                del pipes[part]
+                return
+            if part not in files:
+                files[part] = open(out_dir / part, "ab")
+            files[part].write(data)
+            files[part].flush()
+            text = decoders[part].decode(data)
+            if text:
+                relay(part, text)
+
+    try:
+        exited = False
+        while not exited:
+            for key, _ in selector.select():
+                if key.data is None:
+                    exited = True
+                elif key.fd in pipes.values():
+                    drain(key.fd, key.data)
+        for part, fd in list(pipes.items()):  # what was written just before the exit
+            drain(fd, part)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+    finally:
+        selector.close()
+        os.close(pidfd)
+        for fd in pipes.values():
+            os.close(fd)
+        for fh in files.values():
+            fh.close()
+
+
+def _kill_job(pid: int) -> None:
+    """Stop the job process group: SIGTERM, then SIGKILL after a short grace."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + _TERM_GRACE
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.01)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _job_error(spec: JobSpec, status: int) -> JobError:
+    try:
+        failure = read_json(spec.path / FAILED)
+    except (FileNotFoundError, ValueError):
+        failure = _record_failure(
+            spec.path,
+            "job",
+            "Killed" if status < 0 else "Exit",
+            _exit_description("the job process", status),
+        )
+    return JobError(
+        spec.jobid,
+        spec.method.name,
+        failure["part"],
+        failure["exc_type"],
+        failure["exc_message"],
+        failure.get("traceback", ""),
+        failure.get("sliceno"),
+    )
+
+
+def _exit_description(who: str, status: int) -> str:
+    if status < 0:
+        name = signal.Signals(-status).name
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"{who} was killed by {name}{hint}"
+    return f"{who} exited with status {status} without reporting an error"
+
+
+def _record_failure(
+    job_path: Path,
+    part: str,
+    exc_type: str,
+    message: str,
+    tb: str = "",
+    sliceno: int | None = None,
+    name: str = FAILED,
+) -> dict:
+    failure = {
+        "part": part,
+        "sliceno": sliceno,
+        "exc_type": exc_type,
+        "exc_message": message,
+        "traceback": tb,
+        "time": time.time(),
+    }
+    write_json(job_path / name, failure)
+    return failure
+
+
+# --- the children's side
+
+
+def _child_main(body: Callable[[], int]) -> None:
+    """Run `body` in a forked child and leave with os._exit: never return to the caller's code."""
+    status = 1
+    try:
+        status = body()
+    except BaseException:  # noqa: BLE001 - anything left here is a bug; report and exit
+        try:
+            traceback.print_exc()
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(status)
+
+
+def _become_child(output_fd: int, leader: bool) -> None:
+    """Cut a fresh child loose from the caller: output, signals, parent death."""
+    if leader:
+        os.setpgid(0, 0)  # the caller stops the whole job by killing this group
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _redirect_output(output_fd)
+
+
+def _die_with_parent() -> None:
+    """Linux only: SIGKILL this process when the process that forked it dies."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _redirect_output(fd: int) -> None:
+    """Point fd 1 and 2 and fresh sys.stdout/sys.stderr at `fd`.
+
+    The old sys.stdout may be a kernel's stream that talks to its sockets; it must not be
+    used here, so logging handlers that wrote to it are moved to the new streams too.
+    """
+    old = (sys.stdout, sys.stderr)
+    try:
+        old[0].flush()
+    except Exception:  # noqa: BLE001 - a kernel stream may refuse in a child
+        pass
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    if fd > 2:
+        os.close(fd)
+    sys.stdout = open(
+        1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
+    )
+    sys.stderr = open(
+        2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
+    )
+    for handler in logging.root.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in old:
+            handler.stream = sys.stderr
+
+
+def _switch_output(fd: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _flush_c_stdio()
+    _redirect_output(fd)
+
+
+def _flush_c_stdio() -> None:
+    """C libraries buffer their own stdout; flush it before the fd changes or we exit."""
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):
+        pass
+
+
+def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
+    """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
+    _become_child(outputs.pop("prepare"), leader=True)
+    job = CurrentJob(spec.jobid, spec.path)
+    current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
+    module = spec.method.module
+    module.options, module.datasets, module.jobs = (
+        spec.params.options,
+        spec.params.datasets,
+        spec.params.jobs,
+    )
+    values = {
+        "job": job,
+        "slices": spec.slices,
+        "params": spec.params,
+        "options": spec.params.options,
+        "datasets": spec.params.datasets,
+        "jobs": spec.params.jobs,
+    }
+    timings: dict[str, Any] = {}
+    part = "prepare"
+    try:
+        t = time.monotonic()
+        current.part = "prepare"
+        finished_early = False
+        try:
+            values["prepare_res"] = _call(spec.method, "prepare", values)
+        except FinishEarly as finish:
+            finished_early = True
+            if finish.result is not None:
+                job.save(finish.result, RESULT)
+        dataset_writer._finish_all()
+        timings["prepare"] = time.monotonic() - t
+        if finished_early:
+            return _job_done(spec, timings)
+        part = "analysis"
+        t = time.monotonic()
+        synthesis = spec.method.function("synthesis")
+        keep_results = (
+            synthesis is not None and "analysis_res" in inspect.signature(synthesis).parameters
+        )
+        if spec.method.function("analysis") is not None:
+            timings["per_slice"] = _run_slices(spec, values, outputs, keep_results)
+        else:
+            for n in range(spec.slices):
+                os.close(outputs.pop(str(n)))
+        timings["analysis"] = time.monotonic() - t
+        part = "synthesis"
+        _switch_output(outputs.pop("synthesis"))
+        current.part = "synthesis"
+        t = time.monotonic()
+        if keep_results:
+            values["analysis_res"] = AnalysisResults(spec.path, spec.slices)
+        try:
+            result = _call(spec.method, "synthesis", values)
+        except FinishEarly as finish:
+            result = finish.result
+        if result is not None:
+            job.save(result, RESULT)
+        dataset_writer._finish_all()
+        timings["synthesis"] = time.monotonic() - t
+        return _job_done(spec, timings)
+    except _SliceFailed:
+        dataset_writer._discard_all()
+        return 1
+    except BaseException as e:  # noqa: BLE001 - reported to the caller as JobError
+        dataset_writer._discard_all()
+        _report(spec.path, part, e, FAILED)
+        return 1
+
+
+def _job_done(spec: JobSpec, timings: dict) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _flush_c_stdio()
+    write_json(spec.path / TIMINGS, timings)
+    return 0
+
+
+class _SliceFailed(Exception):
+    """A slice failed and has been reported; the job process only has to stop."""
+
+
+def _run_slices(
+    spec: JobSpec, values: dict, outputs: dict[str, int], keep_results: bool
+) -> list[float]:
+    gc.freeze()  # keep what prepare made out of the slices' copy-on-write pages
+    started = time.monotonic()
+    pids: dict[int, int] = {}
+    for n in range(spec.slices):
+        own = outputs.pop(str(n))
+        pid = _fork()
+        if pid == 0:
+            for fd in outputs.values():
+                os.close(fd)
+            _child_main(lambda: _slice_process(spec, n, values, own, keep_results))
+        pids[pid] = n
+        os.close(own)
+    durations = [0.0] * spec.slices
+    while pids:
+        pid, status = os.wait()
+        if pid not in pids:
+            continue  # a child of prepare's, not ours
+        n = pids.pop(pid)
+        durations[n] = time.monotonic() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            for other in pids:
+                os.kill(other, signal.SIGKILL)
+            for other in pids:
+                os.waitpid(other, 0)
+            _promote_slice_failure(spec.path, n, code)
+            raise _SliceFailed()
+    return durations
+
+
+def _promote_slice_failure(job_path: Path, sliceno: int, code: int) -> None:
+    """Make a slice's failure the job's: its own report, or what its exit status says."""
+    report = job_path / f".failed.{sliceno}.json"
+    try:
+        report.rename(job_path / FAILED)
+    except FileNotFoundError:
+        _record_failure(
+            job_path,
+            f"analysis({sliceno})",
+            "Killed" if code < 0 else "Exit",
+            _exit_description(f"slice {sliceno}", code),
+            sliceno=sliceno,
+        )
+
+
+def _slice_process(
+    spec: JobSpec, sliceno: int, values: dict, output_fd: int, keep_results: bool
+) -> int:
+    _become_child(output_fd, leader=False)
+    current.sliceno, current.part = sliceno, "analysis"
+    try:
+        dataset_writer._start_slice(sliceno)
+        result = _call(spec.method, "analysis", dict(values, sliceno=sliceno))
+        if keep_results:
+            save_slice_result(spec.path, sliceno, result)
+        dataset_writer._end_slice(sliceno)
+    except BaseException as e:  # noqa: BLE001 - reported to the job process by file
+        _report(spec.path, f"analysis({sliceno})", e, f".failed.{sliceno}.json", sliceno)
+        return 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _flush_c_stdio()
+    return 0
+
+
+def _call(method: Method, part: str, values: dict) -> Any:
+    func = method.function(part)
+    if func is None:
+        return None
+    kwargs = {name: values[name] for name in inspect.signature(func).parameters}
+    return func(**kwargs)
+
+
+def _report(
+    job_path: Path, part: str, exc: BaseException, name: str, sliceno: int | None = None
+) -> None:
+    tb = format_method_traceback(exc)
+    sys.stderr.write(tb)  # into the stored output too, as it happened
+    sys.stderr.flush()
+    _record_failure(job_path, part, type(exc).__name__, str(exc), tb, sliceno, name)
+
+
+def format_method_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` as the method's author needs it: accnb's own frames left out.
+
+    ACCNB_FULL_TRACEBACK=1 keeps them, for debugging accnb itself.
+    """
+    te = traceback.TracebackException.from_exception(exc)
+    if not os.environ.get("ACCNB_FULL_TRACEBACK"):
+        _drop_internal_frames(te)
+    return "".join(te.format())
+
+
+def _drop_internal_frames(te: traceback.TracebackException) -> None:
+    seen = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack = traceback.StackSummary.from_list(
+            [frame for frame in te.stack if not frame.filename.startswith(_PACKAGE_DIR)]
+        )
+        te = te.__cause__ or te.__context__

@@ -1,0 +1,177 @@
+"""Job directories on disk: ids, the finished marker, the reuse index, and locks.
+
+A workdir is a folder of job directories named `<workdir name>-<n>`, plus `.accnb/`:
+`index` (one line per finished job: reuse key, job id, method; append-only, so other
+processes' jobs are found by reading what was appended), `locks/` (one flock file per
+reuse key, so two processes never run the same job at once) and `sources/` (method
+sources by digest, so a job can always show the code that made it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import NoSuchJobError
+
+FINISHED = "post.json"
+SETUP = "setup.json"
+
+
+class JobStore:
+    """The jobs of one workdir folder, with an in-memory reuse index kept in step with disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+        self.meta = path / ".accnb"
+        for sub in ("locks", "sources"):
+            (self.meta / sub).mkdir(parents=True, exist_ok=True)
+        self._index_path = self.meta / "index"
+        self._index_path.touch()
+        self._by_key: dict[str, str] = {}
+        self._by_method: dict[str, list[str]] = {}
+        self._index_ident: tuple[int, int] = (0, 0)  # (inode, bytes read)
+        self._next_number: int | None = None
+        self._id_pattern = re.compile(re.escape(self.name) + r"-(\d+)")
+
+    # --- the reuse index
+
+    def lookup(self, key: str) -> str | None:
+        """The id of a finished job with this reuse key, or None."""
+        jobid = self._by_key.get(key)
+        if jobid is None:
+            self.refresh()
+            jobid = self._by_key.get(key)
+        if jobid is not None and not (self.path / jobid / FINISHED).exists():
+            self._forget(jobid)  # removed behind our back (gc in another process)
+            return None
+        return jobid
+
+    def jobs_of(self, method: str) -> list[str]:
+        """Finished jobs of a method, oldest first."""
+        self.refresh()
+        return list(self._by_method.get(method, ()))
+
+    def refresh(self) -> None:
+        """Read index lines other processes appended since we last looked."""
+        try:
+            st = self._index_path.stat()
+        except FileNotFoundError:
+            self._index_path.touch()
+            st = self._index_path.stat()
+        inode, seen = self._index_ident
+        if st.st_ino != inode:  # rewritten (gc): read it all again
+            self._by_key.clear()
+            self._by_method.clear()
+            seen = 0
+        if st.st_size == seen:
+            self._index_ident = (st.st_ino, seen)
+            return
+        with open(self._index_path, "rb") as fh:
+            fh.seek(seen)
+            data = fh.read()
+        complete = data.rfind(b"\n") + 1  # a line still being written waits for next time
+        for line in data[:complete].decode("utf-8").splitlines():
+            key, jobid, method = line.split(" ", 2)
+            self._by_key[key] = jobid
+            self._by_method.setdefault(method, []).append(jobid)
+        self._index_ident = (st.st_ino, seen + complete)
+
+    def _forget(self, jobid: str) -> None:
+        for key in [k for k, v in self._by_key.items() if v == jobid]:
+            del self._by_key[key]
+        for jobs in self._by_method.values():
+            if jobid in jobs:
+                jobs.remove(jobid)
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Hold the lock of one reuse key: a second builder of the same job waits here."""
+        fd = os.open(self.meta / "locks" / key, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    # --- job directories
+
+    def new_job(self) -> tuple[str, Path]:
+        """Allocate the next job id by creating its directory (atomic across processes)."""
+        if self._next_number is None:
+            self._next_number = self._highest_number() + 1
+        while True:
+            jobid = f"{self.name}-{self._next_number}"
+            path = self.path / jobid
+            self._next_number += 1
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return jobid, path
+
+    def _highest_number(self) -> int:
+        highest = -1
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                m = self._id_pattern.fullmatch(entry.name)
+                if m:
+                    highest = max(highest, int(m.group(1)))
+        return highest
+
+    def job_path(self, jobid: str) -> Path:
+        path = self.path / jobid
+        if not self._id_pattern.fullmatch(jobid) or not path.is_dir():
+            raise NoSuchJobError(f"no job {jobid!r} in workdir {str(self.path)!r}")
+        return path
+
+    def all_jobs(self) -> list[str]:
+        """Every job directory, finished or not, in id order."""
+        found = []
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                m = self._id_pattern.fullmatch(entry.name)
+                if m and entry.is_dir():
+                    found.append((int(m.group(1)), entry.name))
+        return [name for _, name in sorted(found)]
+
+    def commit(self, jobid: str, key: str, method: str, post: dict[str, Any]) -> None:
+        """Mark a job finished (post.json, by atomic rename) and publish it in the index."""
+        write_json(self.path / jobid / FINISHED, post)
+        line = f"{key} {jobid} {method}\n".encode()
+        with open(self._index_path, "ab") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.write(line)
+        self._by_key[key] = jobid
+        self._by_method.setdefault(method, []).append(jobid)
+
+    def store_source(self, digest: str, source: str) -> Path:
+        """Keep a method's source by digest; returns its path (the same text, the same file)."""
+        path = self.meta / "sources" / f"{digest}.py"
+        if not path.exists():
+            write_text(path, source)
+        return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file so that readers see the old version or the new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.rename(path)
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)

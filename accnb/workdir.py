@@ -1,0 +1,342 @@
+"""`Workdir`, the public entry point: find methods, build jobs (or reuse them), open results."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from . import method as methods
+from . import runner
+from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
+from .job import WORKDIRS, Job, list_files
+from .options import DotDict, canonical, check_options
+from .output import TaggedPrinter
+from .reuse import BuildPlan, explain, reuse_key
+from .store import FINISHED, SETUP, JobStore, read_json, write_json
+
+STANDARD_METHODS = Path(__file__).resolve().parent.parent / "methods"
+
+
+class Workdir:
+    """A folder of jobs, and the methods that build them.
+
+    `methods` are folders searched in order for `a_NAME.py` or `NAME.py`; accnb's standard
+    methods come last. Methods registered from strings (`wd.method`, the `%%accmethod`
+    magic) come first, so a notebook can redefine any method.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike = "workdir",
+        slices: int | None = None,
+        methods: list[str | os.PathLike] | None = None,
+    ) -> None:
+        self.path = Path(path).resolve()
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.slices = slices or os.cpu_count() or 1
+        if self.slices < 1:
+            raise WorkdirError(f"slices must be at least 1, got {self.slices}")
+        self.method_dirs = [Path(d).resolve() for d in (methods or [])] + [STANDARD_METHODS]
+        self.store = JobStore(self.path)
+        other = WORKDIRS.get(self.store.name)
+        if other is not None and other != self.path:
+            raise WorkdirError(
+                f"a workdir named {self.store.name!r} is already open at {str(other)!r}; "
+                "job ids are <workdir name>-<n>, so two open workdirs need different folder names"
+            )
+        WORKDIRS[self.store.name] = self.path
+        self._registered: dict[str, methods.Method] = {}
+        self._loaded: dict[str, methods.Method] = {}
+
+    def __repr__(self) -> str:
+        return f"Workdir({str(self.path)!r}, slices={self.slices})"
+
+    # --- methods
+
+    def method(self, name: str, source: str) -> methods.Method:
+        """Register a method from its source text; it shadows a file method of that name."""
+        if not name.isidentifier():
+            raise MethodError(f"method name {name!r} must be a Python identifier")
+        digest = methods.hashing.text_digest(source)
+        known = self._registered.get(name)
+        if known is not None and known.source_digest == digest:
+            return known
+        filename = str(self.store.store_source(digest, source))
+        loaded = methods.load(name, source, filename)
+        runner.check_arguments(loaded)
+        self._registered[name] = loaded
+        return loaded
+
+    def get_method(self, name: str) -> methods.Method:
+        """The current version of a method, reloaded when its file or depend_extra changed."""
+        if name in self._registered:
+            return self._registered[name]
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            watched = (Path(loaded.filename), *loaded.depend_files)
+            if methods.file_stamp(watched) == loaded.stamp:
+                return loaded
+        path = self._find_method_file(name)
+        source = path.read_text(encoding="utf-8")
+        loaded = methods.load(name, source, str(path))
+        loaded.stamp = methods.file_stamp((path, *loaded.depend_files))
+        runner.check_arguments(loaded)
+        self.store.store_source(loaded.source_digest, source)
+        self._loaded[name] = loaded
+        return loaded
+
+    def _find_method_file(self, name: str) -> Path:
+        for folder in self.method_dirs:
+            found = [p for p in (folder / f"a_{name}.py", folder / f"{name}.py") if p.is_file()]
+            if len(found) == 2:
+                raise MethodError(
+                    f"method {name!r} is defined twice in {folder}: keep one of {found[0].name}, {found[1].name}"
+                )
+            if found:
+                return found[0]
+        known = sorted(self.method_names())
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = (
+            f"; did you mean {', '.join(close)}?"
+            if close
+            else f"; known methods: {', '.join(known) or 'none'}"
+        )
+        raise MethodError(
+            f"unknown method {name!r} (searched {', '.join(str(d) for d in self.method_dirs)}){hint}"
+        )
+
+    def method_names(self) -> set[str]:
+        names = set(self._registered)
+        for folder in self.method_dirs:
+            if folder.is_dir():
+                for path in folder.glob("*.py"):
+                    stem = path.stem
+                    if stem.startswith("a_"):
+                        names.add(stem[2:])
+                    elif not stem.startswith(("_", "build")):
+                        names.add(stem)
+        return names
+
+    # --- building
+
+    def build(
+        self,
+        method: str,
+        options: dict | None = None,
+        datasets: dict | None = None,
+        jobs: dict | None = None,
+        *,
+        relay: runner.Relay | None = None,
+        **kw: Any,
+    ) -> Job:
+        """Build a job, or reuse the finished one with the same method, options and inputs.
+
+        Keywords bind by name to the method's options, datasets and jobs; `options=`,
+        `datasets=` and `jobs=` are the Accelerator's form. `relay(part, text)` receives
+        what the job prints while it runs (default: printed, tagged by part).
+        """
+        m, key, keys, setup, normalized = self._prepare(method, options, datasets, jobs, kw)
+        job = self._find(keys)
+        if job is not None:
+            return job
+        with self.store.lock(key):
+            job = self._find(keys)  # built by another process while we waited
+            if job is not None:
+                return job
+            return self._run(m, key, setup, normalized, relay)
+
+    def why_build(
+        self,
+        method: str,
+        options: dict | None = None,
+        datasets: dict | None = None,
+        jobs: dict | None = None,
+        **kw: Any,
+    ) -> BuildPlan:
+        """Which finished job a build would reuse, or in words why it would run."""
+        m, _, keys, setup, _ = self._prepare(method, options, datasets, jobs, kw)
+        job = self._find(keys)
+        if job is not None:
+            return BuildPlan(m.name, reuses=str(job))
+        return self._explain(setup)
+
+    def _explain(self, setup: dict) -> BuildPlan:
+        candidates = []
+        for jobid in self.store.jobs_of(setup["method"])[-50:]:
+            try:
+                candidates.append(read_json(self.path / jobid / SETUP))
+            except FileNotFoundError:
+                continue
+        return explain(setup, candidates, self.store.meta / "sources")
+
+    def _find(self, keys: list[str]) -> Job | None:
+        for key in keys:
+            jobid = self.store.lookup(key)
+            if jobid is not None:
+                job = Job(jobid, self.path / jobid)
+                job.reused = True
+                return job
+        return None
+
+    def _prepare(
+        self, name: str, options: dict | None, datasets: dict | None, jobs: dict | None, kw: dict
+    ):
+        m = self.get_method(name)
+        given_options, given_datasets, given_jobs = _bind(m, options, datasets, jobs, kw)
+        normalized = check_options(m.name, m.options, given_options)
+        inputs = {}
+        for input_name in m.datasets:
+            inputs[input_name] = self._input_ids(
+                m, input_name, given_datasets.get(input_name), dataset=True
+            )
+        for input_name in m.jobs:
+            inputs[input_name] = self._input_ids(
+                m, input_name, given_jobs.get(input_name), dataset=False
+            )
+        options_key = canonical(normalized)
+        keys = [reuse_key(m.name, h, options_key, inputs, self.slices) for h in m.accepted_hashes]
+        setup = {
+            "method": m.name,
+            "hash": m.hash,
+            "source_digest": m.source_digest,
+            "source_file": m.filename,
+            "options": options_key,
+            "inputs": inputs,
+            "slices": self.slices,
+            "reuse_key": keys[0],
+        }
+        return m, keys[0], keys, setup, normalized
+
+    def _input_ids(
+        self, m: methods.Method, name: str, value: Any, dataset: bool
+    ) -> str | list[str] | None:
+        """The id(s) of an input, checked to exist and be finished (cheaply: reuse needs no more)."""
+        if value is None:
+            return [] if name in m.list_inputs else None
+        if name in m.list_inputs:
+            values = value if isinstance(value, list | tuple) else [value]
+            return [self._input_id(m, name, v, dataset) for v in values]
+        if isinstance(value, list | tuple):
+            kind = "dataset" if dataset else "job"
+            raise OptionError(
+                f"{m.name}: input {name!r} takes one {kind}; declare it as ['{name}'] to take a list"
+            )
+        return self._input_id(m, name, value, dataset)
+
+    def _input_id(self, m: methods.Method, name: str, value: Any, dataset: bool) -> str:
+        ident = str(value)
+        if dataset and "/" not in ident:
+            ident += "/default"  # a job stands for its default dataset
+        elif not dataset and "/" in ident:
+            raise OptionError(f"{m.name}: input {name!r} is a job; got dataset {ident}")
+        jobid, _, ds_name = ident.partition("/")
+        path = self.path / jobid
+        if not (path / FINISHED).exists():
+            state = "is not finished" if path.is_dir() else "does not exist in this workdir"
+            raise OptionError(f"{m.name}: input {name!r}: job {jobid!r} {state}")
+        if dataset and not (path / "datasets" / ds_name).is_dir():
+            have = ", ".join(str(d) for d in Job(jobid, path).datasets) or "none"
+            raise OptionError(
+                f"{m.name}: input {name!r}: job {jobid} has no dataset {ds_name!r} (it has: {have})"
+            )
+        return ident
+
+    def _input_objects(self, m: methods.Method, inputs: dict) -> tuple[DotDict, DotDict]:
+        """Datasets and jobs as the method sees them: Dataset and Job objects."""
+        from .dataset import Dataset
+
+        datasets, jobs = DotDict(), DotDict()
+        for names, found, make in ((m.datasets, datasets, Dataset), (m.jobs, jobs, self.job)):
+            for name in names:
+                ids = inputs[name]
+                found[name] = (
+                    [make(i) for i in ids] if isinstance(ids, list) else (ids and make(ids))
+                )
+        return datasets, jobs
+
+    def _run(
+        self, m: methods.Method, key: str, setup: dict, options: DotDict, relay: runner.Relay | None
+    ) -> Job:
+        datasets, jobs = self._input_objects(m, setup["inputs"])
+        why = self._explain(setup)
+        jobid, path = self.store.new_job()
+        params = DotDict(
+            jobid=jobid,
+            method=m.name,
+            hash=m.hash,
+            slices=self.slices,
+            options=options,
+            datasets=datasets,
+            jobs=jobs,
+        )
+        setup.update(jobid=jobid, started=time.time(), why=why.reasons)
+        write_json(path / SETUP, setup)
+        printer = TaggedPrinter() if relay is None else None
+        spec = runner.JobSpec(
+            method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
+        )
+        try:
+            timings = runner.run(spec, relay or printer)
+        finally:
+            if printer is not None:
+                printer.close()
+        subjobs = path / ".subjobs"
+        post = {
+            "jobid": jobid,
+            "finished": time.time(),
+            "timings": timings,
+            "files": list_files(path),
+            "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
+        }
+        self.store.commit(jobid, key, m.name, post)
+        job = Job(jobid, path)
+        job.why = why
+        return job
+
+    # --- reading
+
+    def job(self, jobid: str) -> Job:
+        return Job(jobid, self.store.job_path(jobid))
+
+    def dataset(self, dsid: str):
+        from .dataset import Dataset
+
+        jobid = dsid.split("/", 1)[0]
+        self.store.job_path(jobid)
+        return Dataset(dsid if "/" in dsid else f"{dsid}/default")
+
+    def jobs(self, method: str | None = None) -> list[Job]:
+        """Every job in the workdir (finished or not), oldest first; or the finished ones of a method."""
+        ids = self.store.jobs_of(method) if method else self.store.all_jobs()
+        return [Job(jobid, self.path / jobid) for jobid in ids]
+
+    def latest(self, method: str) -> Job:
+        ids = self.store.jobs_of(method)
+        if not ids:
+            raise NoSuchJobError(f"no finished job of method {method!r} in {str(self.path)!r}")
+        return Job(ids[-1], self.path / ids[-1])
+
+
+def _bind(
+    m: methods.Method, options: dict | None, datasets: dict | None, jobs: dict | None, kw: dict
+):
+    """Sort keyword arguments into options, datasets and jobs by the names the method declares."""
+    options, datasets, jobs = dict(options or {}), dict(datasets or {}), dict(jobs or {})
+    for name, value in kw.items():
+        if name in m.datasets:
+            datasets[name] = value
+        elif name in m.jobs:
+            jobs[name] = value
+        else:
+            options[name] = value  # unknown names are reported by check_options
+    for given, declared, kind in ((datasets, m.datasets, "dataset"), (jobs, m.jobs, "job")):
+        for name in given:
+            if name not in declared:
+                have = ", ".join(declared) or "none"
+                raise OptionError(
+                    f"{m.name}: unknown {kind} input {name!r} (the method's {kind}s: {have})"
+                )
+    return options, datasets, jobs

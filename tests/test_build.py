@@ -1,0 +1,335 @@
+"""Building jobs: the parts run in order, results come back, and unchanged builds reuse."""
+
+from __future__ import annotations
+
+import pytest
+
+import accnb
+from accnb import JobError, MethodError, OptionError, WorkdirError
+from accnb.job import WORKDIRS
+
+SUMS = """
+options = dict(n=10)
+
+def prepare(options):
+    return options.n
+
+def analysis(sliceno, slices, prepare_res):
+    return sum(range(sliceno, prepare_res, slices))
+
+def synthesis(analysis_res):
+    return analysis_res.merge_auto()
+"""
+
+
+def test_parts_run_in_slices_and_synthesis_gets_their_results(wd, write_method):
+    write_method("sums", SUMS)
+    job = wd.build("sums", n=100)
+    assert job.load() == sum(range(100))
+    assert job.reused is False
+    assert job.params.options == {"n": 100}
+
+
+def test_an_unchanged_build_reuses_the_finished_job(wd, write_method):
+    write_method("sums", SUMS)
+    first = wd.build("sums", n=7)
+    again = wd.build("sums", options=dict(n=7))
+    assert again == first
+    assert again.reused is True
+    assert len(wd.jobs()) == 1
+
+
+def test_default_options_and_explicit_defaults_share_a_job(wd, write_method):
+    write_method("sums", SUMS)
+    assert wd.build("sums") == wd.build("sums", n=10)
+
+
+def test_reuse_survives_a_new_workdir_object_as_after_a_kernel_restart(
+    wd, write_method, methods_dir
+):
+    write_method("sums", SUMS)
+    first = wd.build("sums", n=5)
+    WORKDIRS.pop(wd.store.name)
+    reopened = accnb.Workdir(wd.path, slices=2, methods=[methods_dir])
+    again = reopened.build("sums", n=5)
+    assert again == first and again.reused
+
+
+def test_an_edit_rebuilds_and_reverting_it_reuses_the_older_job(wd, write_method):
+    write_method("sums", SUMS)
+    original = wd.build("sums")
+    write_method(
+        "sums",
+        SUMS.replace("return analysis_res.merge_auto()", "return -analysis_res.merge_auto()"),
+    )
+    edited = wd.build("sums")
+    assert edited != original and edited.load() == -original.load()
+    write_method("sums", SUMS)
+    assert wd.build("sums") == original
+
+
+def test_a_comment_only_edit_reuses_the_job(wd, write_method):
+    write_method("sums", SUMS)
+    original = wd.build("sums")
+    write_method(
+        "sums",
+        "# explains the sums\n" + SUMS.replace("return options.n", "return options.n  # the limit"),
+    )
+    assert wd.build("sums") == original
+
+
+def test_prepare_res_reaches_the_slices_without_pickling(wd, write_method):
+    write_method(
+        "closure",
+        """
+        def prepare():
+            offset = 1000
+            return lambda x: x + offset   # a lambda does not pickle
+
+        def analysis(sliceno, prepare_res):
+            return prepare_res(sliceno)
+
+        def synthesis(analysis_res):
+            return list(analysis_res)
+    """,
+    )
+    assert wd.build("closure").load() == [1000, 1001]
+
+
+def test_output_is_stored_per_part(wd, write_method):
+    write_method(
+        "talk",
+        """
+        def prepare():
+            print("getting ready")
+
+        def analysis(sliceno):
+            print("slice", sliceno, "working")
+
+        def synthesis():
+            import sys
+            print("all done", file=sys.stderr)
+    """,
+    )
+    job = wd.build("talk", relay=lambda part, text: None)
+    assert job.output("prepare") == "getting ready\n"
+    assert job.output(1) == "slice 1 working\n"
+    assert job.output("analysis") == "slice 0 working\nslice 1 working\n"
+    assert job.output() == "getting ready\nslice 0 working\nslice 1 working\nall done\n"
+
+
+def test_output_is_relayed_while_the_job_runs(wd, write_method, tmp_path):
+    flag = tmp_path / "seen"
+    write_method(
+        "waits",
+        f"""
+        import os, time
+        def analysis(sliceno):
+            print("started", sliceno, flush=True)
+            deadline = time.monotonic() + 20
+            while not os.path.exists({str(flag)!r}):
+                assert time.monotonic() < deadline, "the relay did not see the output in time"
+                time.sleep(0.01)
+    """,
+    )
+    seen = []
+
+    def relay(part, text):
+        seen.append((part, text))
+        flag.touch()  # the slices only finish once output reached us
+
+    wd.build("waits", relay=relay)
+    assert ("0", "started 0\n") in seen and ("1", "started 1\n") in seen
+
+
+def test_the_default_relay_prints_lines_tagged_by_part(wd, write_method, capsys):
+    write_method(
+        "hello",
+        """
+        def analysis(sliceno):
+            print("hello from", sliceno)
+        def synthesis():
+            print("bye")
+    """,
+    )
+    wd.build("hello")
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out) == ["[slice 0] hello from 0", "[slice 1] hello from 1", "[synthesis] bye"]
+
+
+def test_no_synthesis_means_no_result_and_load_says_so(wd, write_method):
+    write_method("quiet", "def analysis(sliceno):\n    return sliceno\n")
+    job = wd.build("quiet")
+    with pytest.raises(WorkdirError, match="has no result"):
+        job.load()
+
+
+def test_files_written_by_a_job_are_listed_and_readable(wd, write_method):
+    write_method(
+        "files",
+        """
+        def analysis(sliceno, job):
+            with job.open("part", "w", sliceno=sliceno) as fh:
+                fh.write(str(sliceno))
+        def synthesis(job):
+            job.save({"a": 1}, "extra.pickle")
+            with job.open("notes/summary.txt", "w") as fh:
+                fh.write("ok")
+    """,
+    )
+    job = wd.build("files")
+    assert job.files() == ["extra.pickle", "notes/summary.txt", "part.0", "part.1"]
+    assert job.open("part", sliceno=1).read() == "1"
+    assert job.load("extra.pickle") == {"a": 1}
+    jwf = job.withfile("notes/summary.txt")
+    assert (jwf.job, jwf.name, jwf.sliced) == (job, "notes/summary.txt", False)
+
+
+def test_finish_early_skips_the_later_parts(wd, write_method):
+    write_method(
+        "early",
+        """
+        def prepare(job):
+            job.finish_early("from prepare")
+        def analysis(sliceno):
+            raise AssertionError("analysis must not run")
+    """,
+    )
+    assert wd.build("early").load() == "from prepare"
+
+
+def test_subjobs_are_built_and_reused_by_the_same_rules(wd, write_method):
+    write_method("sums", SUMS)
+    write_method(
+        "parent",
+        """
+        from accnb import subjobs
+        def synthesis():
+            child = subjobs.build("sums", n=4)
+            return str(child), child.load()
+    """,
+    )
+    parent = wd.build("parent")
+    child_id, value = parent.load()
+    assert value == 6
+    assert wd.build("sums", n=4) == child_id
+    assert parent.post["subjobs"] == [child_id]
+
+
+# --- inputs
+
+
+def test_jobs_bind_by_name_and_reach_the_method_as_jobs(wd, write_method):
+    write_method("sums", SUMS)
+    write_method(
+        "double",
+        """
+        jobs = ("source",)
+        def synthesis(jobs):
+            return jobs.source.load() * 2
+    """,
+    )
+    source = wd.build("sums", n=4)
+    assert wd.build("double", source=source).load() == 12
+    assert wd.build("double", jobs=dict(source=str(source))).reused
+
+
+def test_a_different_input_job_is_a_different_build(wd, write_method):
+    write_method("sums", SUMS)
+    write_method(
+        "double", "jobs = ('source',)\ndef synthesis(jobs):\n    return jobs.source.load() * 2\n"
+    )
+    a = wd.build("double", source=wd.build("sums", n=4))
+    b = wd.build("double", source=wd.build("sums", n=5))
+    assert a != b and b.load() == 20
+
+
+def test_an_unknown_input_name_is_refused(wd, write_method):
+    write_method("sums", SUMS)
+    with pytest.raises(OptionError, match="unknown job input 'source'"):
+        wd.build("sums", jobs=dict(source="x"))
+
+
+def test_an_input_job_that_does_not_exist_is_refused_before_running(wd, write_method):
+    write_method("double", "jobs = ('source',)\ndef synthesis(jobs):\n    return 1\n")
+    with pytest.raises(OptionError, match="input 'source': job 'wd-77' does not exist"):
+        wd.build("double", source="wd-77")
+    assert wd.jobs() == []
+
+
+# --- options
+
+
+def test_an_unknown_option_is_refused_before_any_process_starts(wd, write_method):
+    write_method("sums", SUMS)
+    with pytest.raises(OptionError, match="'m'"):
+        wd.build("sums", m=3)
+    assert wd.jobs() == []
+
+
+def test_a_wrong_option_type_names_the_option(wd, write_method):
+    write_method("sums", SUMS)
+    with pytest.raises(OptionError, match="'n'"):
+        wd.build("sums", n="many")
+
+
+# --- methods
+
+
+def test_an_unknown_method_suggests_close_names(wd, write_method):
+    write_method("sums", SUMS)
+    with pytest.raises(MethodError, match="did you mean sums"):
+        wd.build("sumz")
+
+
+def test_a_syntax_error_names_file_and_line(wd, write_method):
+    path = write_method("broken", "def analysis(sliceno):\n    return (\n")
+    with pytest.raises(MethodError, match=f"{path}:2"):
+        wd.build("broken")
+
+
+def test_an_unknown_argument_name_is_refused(wd, write_method):
+    write_method("asks", "def analysis(sliceno, slice_count):\n    pass\n")
+    with pytest.raises(MethodError, match="'slice_count'"):
+        wd.build("asks")
+
+
+def test_a_method_registered_from_a_string_builds_and_shadows_files(wd, write_method):
+    write_method("sums", SUMS)
+    wd.method("sums", "def synthesis():\n    return 'from a string'\n")
+    assert wd.build("sums").load() == "from a string"
+
+
+def test_registered_source_is_kept_so_tracebacks_show_its_lines(wd):
+    wd.method("fails", "def synthesis():\n    x = 1\n    raise ValueError('bad value')\n")
+    with pytest.raises(JobError) as err:
+        wd.build("fails")
+    assert "raise ValueError('bad value')" in err.value.method_traceback
+
+
+def test_depend_extra_files_count_in_the_hash(wd, write_method, methods_dir):
+    (methods_dir / "table.txt").write_text("1 2 3")
+    write_method(
+        "reads",
+        """
+        import os
+        depend_extra = ("table.txt",)
+        def synthesis():
+            return open(os.path.join(os.path.dirname(__file__), "table.txt")).read()
+    """,
+    )
+    first = wd.build("reads")
+    (methods_dir / "table.txt").write_text("4 5 6 7")
+    second = wd.build("reads")
+    assert second != first and second.load() == "4 5 6 7"
+
+
+def test_equivalent_hashes_reuse_jobs_of_the_old_hash(wd, write_method):
+    write_method("eq", "def synthesis():\n    return 1\n")
+    old = wd.build("eq")
+    new_source = "def synthesis():\n    return 1 + 0\n"
+    verifier = accnb.method.load("eq", new_source, "<check>").hash
+    write_method(
+        "eq", new_source + f"\nequivalent_hashes = {{{verifier!r}: ({old.params.hash!r},)}}\n"
+    )
+    assert wd.build("eq") == old

@@ -1,0 +1,201 @@
+"""When jobs fail: clear errors, stopped slices, nothing half-finished, no process left."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from accnb import JobError
+from accnb.job import FAILED
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().split(") ")[1][0] != "Z"
+
+
+def _pids_in(folder) -> list[int]:
+    return [int(p.name) for p in folder.iterdir()]
+
+
+def test_a_failing_slice_raises_job_error_pointing_at_the_method_line(wd, write_method):
+    path = write_method(
+        "fails",
+        """
+        def analysis(sliceno):
+            if sliceno == 1:
+                values = {}
+                return values["missing"]
+    """,
+    )
+    with pytest.raises(JobError) as err:
+        wd.build("fails", relay=lambda part, text: None)
+    e = err.value
+    assert e.part == "analysis(1)" and e.sliceno == 1
+    assert e.exc_type == "KeyError" and "missing" in e.exc_message
+    assert f'File "{path}", line 5, in analysis' in e.method_traceback
+    assert "accnb/runner.py" not in e.method_traceback
+
+
+def test_a_failure_in_prepare_or_synthesis_names_the_part(wd, write_method):
+    write_method("p", "def prepare():\n    raise RuntimeError('no data')\n")
+    write_method("s", "def synthesis():\n    1 / 0\n")
+    with pytest.raises(JobError, match="failed in prepare: RuntimeError: no data"):
+        wd.build("p")
+    with pytest.raises(JobError, match="failed in synthesis: ZeroDivisionError"):
+        wd.build("s")
+
+
+def test_a_failed_job_is_kept_marked_failed_and_never_reused(wd, write_method, tmp_path):
+    marker = tmp_path / "fail"
+    marker.touch()
+    write_method(
+        "flaky",
+        f"""
+        import os
+        def synthesis():
+            if os.path.exists({str(marker)!r}):
+                raise RuntimeError("flaky")
+            return "ok"
+    """,
+    )
+    with pytest.raises(JobError):
+        wd.build("flaky")
+    failed = wd.jobs()[0]
+    assert not failed.finished and (failed.path / FAILED).exists()
+    marker.unlink()
+    job = wd.build("flaky")
+    assert job != failed and job.load() == "ok" and not job.reused
+
+
+def test_the_other_slices_are_stopped_when_one_fails(wd, write_method, tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_method(
+        "stuck",
+        f"""
+        import os, time
+        def analysis(sliceno):
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+            if sliceno == 0:
+                time.sleep(60)
+            while len(os.listdir({str(pids)!r})) < 2:
+                time.sleep(0.01)
+            raise ValueError("slice 1 gives up")
+    """,
+    )
+    started = time.monotonic()
+    with pytest.raises(JobError, match="analysis\\(1\\)"):
+        wd.build("stuck")
+    assert time.monotonic() - started < 30  # did not wait for the sleeping slice
+    assert not any(_alive(pid) for pid in _pids_in(pids))
+
+
+def test_a_slice_killed_by_a_signal_is_reported_with_the_signal(wd, write_method):
+    write_method(
+        "oom",
+        """
+        import os, signal
+        def analysis(sliceno):
+            if sliceno == 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+    """,
+    )
+    with pytest.raises(JobError, match="slice 0 was killed by SIGKILL") as err:
+        wd.build("oom")
+    assert err.value.part == "analysis(0)"
+
+
+def test_an_unpicklable_exception_still_reports(wd, write_method):
+    write_method(
+        "odd",
+        """
+        class Odd(Exception):
+            def __init__(self, a, b):
+                super().__init__(f"{a}+{b}")
+        def synthesis():
+            raise Odd(1, 2)
+    """,
+    )
+    with pytest.raises(JobError, match="Odd: 1\\+2"):
+        wd.build("odd")
+
+
+def test_keyboard_interrupt_stops_every_child_and_reraises(wd, write_method, tmp_path):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_method(
+        "long",
+        f"""
+        import os, time
+        def prepare():
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+        def analysis(sliceno):
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+            time.sleep(60)
+    """,
+    )
+
+    def interrupt_when_running():
+        deadline = time.monotonic() + 20
+        while len(list(pids.iterdir())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_when_running, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        wd.build("long")
+    assert time.monotonic() - started < 15
+    assert len(_pids_in(pids)) == 3
+    assert not any(_alive(pid) for pid in _pids_in(pids))
+    job = wd.jobs()[0]
+    assert not job.finished and "interrupted" in (job.path / FAILED).read_text()
+
+
+def _build_in_another_process(wd_path, methods_dir, results):
+    import accnb
+
+    wd = accnb.Workdir(wd_path, slices=2, methods=[methods_dir])
+    job = wd.build("slow", relay=lambda part, text: None)
+    results.put((str(job), job.reused))
+
+
+def test_two_processes_building_the_same_job_run_it_once(wd, write_method, methods_dir, tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    write_method(
+        "slow",
+        f"""
+        import os, time
+        def synthesis():
+            open(os.path.join({str(runs)!r}, str(os.getpid())), "w").close()
+            time.sleep(1)
+            return 42
+    """,
+    )
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    procs = [
+        ctx.Process(target=_build_in_another_process, args=(wd.path, methods_dir, results))
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(10)
+    assert len(list(runs.iterdir())) == 1
+    assert got[0][0] == got[1][0]
+    assert sorted(reused for _, reused in got) == [False, True]
+    assert wd.build("slow").load() == 42
