@@ -451,7 +451,7 @@ def _run_slices(
         if pid == 0:
             for fd in outputs.values():
                 os.close(fd)
-            _child_main(lambda: _slice_process(spec, n, values, own, keep_results))
+            _child_main(lambda n=n, own=own: _slice_process(spec, n, values, own, keep_results))
         pids[pid] = n
         os.close(own)
     durations = [0.0] * spec.slices
