@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import linecache
 import sys
 import types
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from . import hashing
@@ -63,6 +65,15 @@ class Method:
     def function(self, part: str):
         """The method's prepare/analysis/synthesis function, or None when it has none."""
         return getattr(self.module, part, None)
+
+    @cached_property
+    def arguments(self) -> dict[str, tuple[str, ...]]:
+        """The argument names each part asks for (injected by name when it runs)."""
+        return {
+            part: tuple(inspect.signature(func).parameters)
+            for part in PARTS
+            if (func := self.function(part)) is not None
+        }
 
 
 def load(name: str, source: str, filename: str, stamp: tuple = ()) -> Method:

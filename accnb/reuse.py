@@ -52,29 +52,40 @@ def explain(
             f"no job of method {setup_new['method']!r} has been built in this workdir"
         )
         return plan
-    best = min(reversed(candidates), key=lambda old: len(_differences(old, setup_new, sources)))
+    best = min(reversed(candidates), key=lambda old: len(_differences(old, setup_new)))
     plan.compared_with = best["jobid"]
-    plan.reasons = _differences(best, setup_new, sources) or [
-        "nothing differs from it, but it is not finished"
+    plan.reasons = [
+        _describe(kind, name, best, setup_new, sources)
+        for kind, name in _differences(best, setup_new)
     ]
+    if not plan.reasons:
+        plan.reasons.append("nothing differs from it, but it is not finished")
     return plan
 
 
-def _differences(old: dict[str, Any], new: dict[str, Any], sources: Path) -> list[str]:
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
+    """What differs, as (kind, name) pairs: cheap, so every candidate can be compared."""
     found = []
     if old["hash"] != new["hash"]:
-        found.append(_source_change(old, new, sources))
-    for name in sorted(set(old["options"]) | set(new["options"])):
-        before, after = old["options"].get(name), new["options"].get(name)
-        if before != after:
-            found.append(f"option {name}: {_show(before)} -> {_show(after)}")
-    for name in sorted(set(old["inputs"]) | set(new["inputs"])):
-        before, after = old["inputs"].get(name), new["inputs"].get(name)
-        if before != after:
-            found.append(f"input {name}: {_show_input(before)} -> {_show_input(after)}")
+        found.append(("source", ""))
+    for kind in ("options", "inputs"):
+        for name in sorted(set(old[kind]) | set(new[kind])):
+            if old[kind].get(name) != new[kind].get(name):
+                found.append((kind, name))
     if old["slices"] != new["slices"]:
-        found.append(f"slices: {old['slices']} -> {new['slices']}")
+        found.append(("slices", ""))
     return found
+
+
+def _describe(kind: str, name: str, old: dict[str, Any], new: dict[str, Any], sources: Path) -> str:
+    if kind == "source":
+        return _source_change(old, new, sources)
+    if kind == "slices":
+        return f"slices: {old['slices']} -> {new['slices']}"
+    before, after = old[kind].get(name), new[kind].get(name)
+    if kind == "options":
+        return f"option {name}: {_show(before)} -> {_show(after)}"
+    return f"input {name}: {_show_input(before)} -> {_show_input(after)}"
 
 
 def _source_change(old: dict[str, Any], new: dict[str, Any], sources: Path) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import ctypes
 import gc
-import inspect
 import logging
 import os
 import selectors
@@ -45,6 +44,17 @@ Relay = Callable[[str, str], None]  # (part, text): part is "prepare", "synthesi
 
 TIMINGS = ".timings.json"
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    """The C library, for prctl and fflush; loaded once, before any fork."""
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
 _TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
 _ARGS = {
     "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
@@ -95,11 +105,9 @@ def check_arguments(method: Method) -> None:
     """Refuse, before anything runs, a method function that asks for an unknown argument."""
     from .errors import MethodError
 
-    for part, allowed in _ARGS.items():
-        func = method.function(part)
-        if func is None:
-            continue
-        for name in inspect.signature(func).parameters:
+    for part, names in method.arguments.items():
+        allowed = _ARGS[part]
+        for name in names:
             if name not in allowed:
                 raise MethodError(
                     f"method {method.name!r}: {part}() asks for {name!r}, which is not one of "
@@ -306,11 +314,9 @@ def _become_child(output_fd: int, leader: bool) -> None:
 def _die_with_parent() -> None:
     """Linux only: SIGKILL this process when the process that forked it dies."""
     parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    if _LIBC is None or not hasattr(_LIBC, "prctl"):
         return
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
@@ -350,10 +356,8 @@ def _switch_output(fd: int) -> None:
 
 def _flush_c_stdio() -> None:
     """C libraries buffer their own stdout; flush it before the fd changes or we exit."""
-    try:
-        ctypes.CDLL(None).fflush(None)
-    except (OSError, AttributeError):
-        pass
+    if _LIBC is not None:
+        _LIBC.fflush(None)
 
 
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
@@ -393,10 +397,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
             return _job_done(spec, timings)
         part = "analysis"
         t = time.monotonic()
-        synthesis = spec.method.function("synthesis")
-        keep_results = (
-            synthesis is not None and "analysis_res" in inspect.signature(synthesis).parameters
-        )
+        keep_results = "analysis_res" in spec.method.arguments.get("synthesis", ())
         if spec.method.function("analysis") is not None:
             timings["per_slice"] = _run_slices(spec, values, outputs, keep_results)
         else:
@@ -511,8 +512,7 @@ def _call(method: Method, part: str, values: dict) -> Any:
     func = method.function(part)
     if func is None:
         return None
-    kwargs = {name: values[name] for name in inspect.signature(func).parameters}
-    return func(**kwargs)
+    return func(**{name: values[name] for name in method.arguments[part]})
 
 
 def _report(

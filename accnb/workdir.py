@@ -50,6 +50,7 @@ class Workdir:
         WORKDIRS[self.store.name] = self.path
         self._registered: dict[str, methods.Method] = {}
         self._loaded: dict[str, methods.Method] = {}
+        self._setups: dict[str, dict] = {}
 
     def __repr__(self) -> str:
         return f"Workdir({str(self.path)!r}, slices={self.slices})"
@@ -166,10 +167,12 @@ class Workdir:
     def _explain(self, setup: dict) -> BuildPlan:
         candidates = []
         for jobid in self.store.jobs_of(setup["method"])[-50:]:
-            try:
-                candidates.append(read_json(self.path / jobid / SETUP))
-            except FileNotFoundError:
-                continue
+            if jobid not in self._setups:  # setups never change: read each once
+                try:
+                    self._setups[jobid] = read_json(self.path / jobid / SETUP)
+                except FileNotFoundError:
+                    continue
+            candidates.append(self._setups[jobid])
         return explain(setup, candidates, self.store.meta / "sources")
 
     def _find(self, keys: list[str]) -> Job | None:
@@ -274,6 +277,7 @@ class Workdir:
         )
         setup.update(jobid=jobid, started=time.time(), why=why.reasons)
         write_json(path / SETUP, setup)
+        self._setups[jobid] = setup
         printer = TaggedPrinter() if relay is None else None
         spec = runner.JobSpec(
             method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
