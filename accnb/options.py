@@ -1,15 +1,4 @@
-"""The Accelerator's option typing: option specs, their defaults, and checking a build's options.
-
-A method declares `options = {name: spec}`; a spec is a type (`int`, `date`, a value must fit
-it, default None), a value (`75`, the default, whose type given values are converted to),
-a container of one spec (`[int]`, `{str: int}`, `{"a", "b"}`, elements like it), or a marker:
-`OptionEnum`, `OptionString`, `RequiredOption`, `OptionDefault`, `JobWithFile`.
-
-`check_options` gives the method the values it sees, as the Accelerator's method sees them
-after their JSON round trip: tuples are lists, dicts are `DotDict`s, sets stay sets only for
-set specs, enum members are plain strs, dates and paths are objects. Options are in sorted
-order, given dicts keep their order.
-"""
+"""The Accelerator's option typing: option specs, their defaults, and checking a build's options."""
 
 from __future__ import annotations
 
@@ -223,6 +212,9 @@ _ANY = (
     "None, bool, int, float, str, a list, tuple, set or dict of those, "
     "a date, datetime, time, timedelta, Path or JobWithFile"
 )
+_ANY_LEAF = (str, int, float, PurePath, *_DATE_TYPES)
+_ANY_KEY = (str, int, float, type(None))
+_ANY_KEY_NAME = "str, int, float or None"
 
 
 # Converters take a given value and return the normalised value or raise _Mismatch.
@@ -230,21 +222,18 @@ _ANY = (
 
 def _any(v: Any) -> Any:
     """Anything the Accelerator could send as JSON (spec None, `[]`, `{}`), normalised."""
-    if type(v) in _PLAIN or isinstance(v, str | int | float | PurePath | _DATE_TYPES):
+    if type(v) in _PLAIN or isinstance(v, _ANY_LEAF):
         return v
     if isinstance(v, JobWithFile):
         return _job_with_file(v)
     if isinstance(v, list | tuple):
         return _each(_any, v)
     if isinstance(v, dict):
-        return _dict_items(_ANY_KEY, "str, int, float or None", _any, v)
+        return _dict_items(_ANY_KEY, _ANY_KEY_NAME, _any, v)
     if isinstance(v, set | frozenset):
         _each(_any, _sorted(v))
         return set(v)
     raise _Mismatch(f"must be {_ANY}", v)
-
-
-_ANY_KEY = str | int | float | type(None)
 
 
 def _each(convert: Callable[[Any], Any], items: Iterable) -> list:
@@ -274,7 +263,14 @@ def _sorted(items: Iterable) -> list:
     try:
         return sorted(items)
     except TypeError:
-        return sorted(items, key=lambda e: json.dumps(canonical_value(e), sort_keys=True))
+        return sorted(items, key=_sort_key)
+
+
+def _sort_key(e: Any) -> str:
+    try:
+        return json.dumps(_canonical_value(e), sort_keys=True)
+    except TypeError:  # a value check_options is about to reject
+        return f"{type(e).__name__} {e!r}"
 
 
 def _list_converter(element: Callable, make_set: bool, expected: str) -> Callable:
@@ -302,7 +298,7 @@ def _list_converter(element: Callable, make_set: bool, expected: str) -> Callabl
 
 def _dict_converter(key_type: type | None, element: Callable, expected: str) -> Callable:
     if key_type is None:
-        key_type, key_name = _ANY_KEY, "str, int, float or None"
+        key_type, key_name = _ANY_KEY, _ANY_KEY_NAME
     else:
         key_name = key_type.__name__
 
@@ -362,10 +358,8 @@ def _bool(v: Any) -> bool | None:
 
 
 def _non_empty_str(v: Any) -> str:
-    if isinstance(v, str | int | float) and v is not True and v is not False:
-        v = str(v)
-        if v:
-            return v
+    if isinstance(v, str | int | float) and v != "":
+        return str(v)
     raise _Mismatch("must be a non-empty str", v)
 
 
@@ -420,11 +414,13 @@ def _date_converter(t: type) -> Callable:
     def convert(v: Any) -> Any:
         if v is None or type(v) is t:
             return v
+        if t is date and isinstance(v, datetime):
+            return v.date()
+        if isinstance(v, t):
+            return v
         try:
             if isinstance(v, str):
                 return _parse_timedelta(v) if t is timedelta else t.fromisoformat(v)
-            if t is date and isinstance(v, datetime):
-                return v.date()
             if t is datetime and isinstance(v, date):
                 return datetime(v.year, v.month, v.day)
             if t is time and isinstance(v, datetime):
@@ -460,7 +456,7 @@ def _job_with_file(v: Any) -> JobWithFile | None:
         return None
     if not isinstance(v, list | tuple) or not 2 <= len(v) <= 4:
         raise _Mismatch(_JWF_EXPECTED, v)
-    job, name, sliced, extra = (*v, False, None)[:4] if len(v) == 2 else (*v, None)[:4]
+    job, name, sliced, extra = (*v, *(False, None)[len(v) - 2 :])
     if not (isinstance(job, str) and job) and not isinstance(getattr(job, "jobid", None), str):
         raise _Mismatch("must be a Job or a job id", job).at(".job")
     if isinstance(name, PurePath):
@@ -468,18 +464,21 @@ def _job_with_file(v: Any) -> JobWithFile | None:
     if not isinstance(name, str) or not name or name.startswith("/"):
         raise _Mismatch("must be a file name relative to the job", name).at(".name")
     try:
-        sliced = _bool(sliced)
+        sliced = bool(_bool(sliced))
+    except _Mismatch as m:
+        raise m.at(".sliced") from None
+    try:
         extra = _any(extra)
     except _Mismatch as m:
-        raise m.at(".sliced" if m.value is sliced else ".extra") from None
-    return JobWithFile(job, name, bool(sliced), extra)
+        raise m.at(".extra") from None
+    return JobWithFile(job, name, sliced, extra)
 
 
 def _enum_converter(enum: OptionEnum) -> Callable:
     problem = f"must be {enum._describe()}"
 
     def convert(v: Any) -> Any:
-        if v == "":  # the Accelerator's "not given" from the command line
+        if isinstance(v, str) and not v:  # the Accelerator's "not given" (command line)
             v = None
         if enum._permits(v):
             return None if v is None else str(v)
@@ -544,7 +543,7 @@ def _converter(spec: Any, path: str) -> Callable[[Any], Any]:
     if t is bool:
         return _bool
     if isinstance(spec, _DATE_TYPES):
-        return _date_converter(datetime if isinstance(spec, datetime) else _date_base(t))
+        return _date_converter(_date_base(t))
     if isinstance(spec, PurePath):
         return _path_converter(t)
     if isinstance(spec, int):
@@ -560,7 +559,7 @@ def _converter(spec: Any, path: str) -> Callable[[Any], Any]:
         key_type = key if isinstance(key, type) else type(key)
         if key_type not in (str, int):
             raise _BadSpec(f"{path} has {key_type.__name__} keys: dict keys must be str or int")
-        element = _converter(_element(spec.values(), path), path + "[]")
+        element = _converter(_element(spec.values(), path), path)
         return _dict_converter(key_type, element, f"a dict of {key_type.__name__} keys")
     if isinstance(spec, list | tuple | set | frozenset):
         make_set = isinstance(spec, set | frozenset)
@@ -569,7 +568,7 @@ def _converter(spec: Any, path: str) -> Callable[[Any], Any]:
             if make_set
             else ("a list (or tuple, set or comma-separated str)")
         )
-        element = _converter(_element(spec, path), path + "[]") if spec else _any
+        element = _converter(_element(spec, path), path) if spec else _any
         return _list_converter(element, make_set, expected)
     raise _BadSpec(f"{path} is {spec!r} ({t.__name__}), which is not an option spec")
 
@@ -661,13 +660,18 @@ class _Compiled:
     def __init__(self, spec: dict, method: str) -> None:
         prefix = f"{method}: " if method else ""
         try:
+            for name in spec:
+                if not isinstance(name, str):
+                    raise _BadSpec(f"name {name!r} is not a str")
             self.converters = {name: _converter(s, repr(name)) for name, s in spec.items()}
             self.defaults = {name: _default(spec[name], repr(name)) for name in sorted(spec)}
         except _BadSpec as e:
             raise MethodError(f"{prefix}options spec {e}") from None
         self.spec = spec
         self.mutable = tuple(
-            name for name, v in self.defaults.items() if isinstance(v, dict | list | set | tuple)
+            name
+            for name, v in self.defaults.items()
+            if isinstance(v, dict | list | set | JobWithFile)
         )
         self.required = frozenset(name for name, s in spec.items() if _is_required(s))
 
@@ -701,7 +705,16 @@ def required(spec: dict) -> set[str]:
 
 def check_options(method: str, spec: dict, given: dict) -> DotDict:
     """The options a method sees: `given` checked and converted against `spec`, defaults
-    filled. Raises OptionError naming the option, what was given and what was expected."""
+    filled. Raises OptionError naming the option, what was given and what was expected.
+
+    A spec is a type (`int`, `date`: the value must be one, default None), a value (`75`:
+    the default, and given values convert to its type), a container of one spec (`[int]`,
+    `{str: int}`, `{str}`), or a marker: OptionEnum, OptionString, RequiredOption,
+    OptionDefault, JobWithFile. The values are what the Accelerator's method sees after
+    their JSON round trip: tuples are lists, dicts are DotDicts (in the given order), sets
+    stay sets only for set specs, enum members are plain strs, dates and paths are objects.
+    The options themselves are in sorted order.
+    """
     compiled = _compile(spec, method)
     result = DotDict(compiled.defaults)
     converters = compiled.converters
@@ -737,23 +750,29 @@ def canonical(options: DotDict) -> object:
     """The JSON form of normalised options for the reuse key: the same for equal options in
     any process. Keys sorted, tuples as lists, sets sorted, dates, paths and JobWithFile
     tagged ({"$date": "2019-11-06"}) so none equals a str or dict a user could give."""
-    return {k: v if type(v) in _PLAIN else canonical_value(v) for k, v in sorted(options.items())}
+    out = {}
+    for k in sorted(options):
+        v = options[k]
+        out[k] = v if type(v) in _PLAIN else _canonical_value(v)
+    return out
 
 
-def canonical_value(v: Any) -> Any:
+def _canonical_value(v: Any) -> Any:
     """The canonical JSON form of one normalised value (see `canonical`)."""
     if type(v) in _PLAIN:
         return v
     if isinstance(v, JobWithFile):
-        return {"$JobWithFile": [v.jobid, v.name, v.sliced, canonical_value(v.extra)]}
+        return {"$JobWithFile": [v.jobid, v.name, v.sliced, _canonical_value(v.extra)]}
     if isinstance(v, list | tuple):
-        return [canonical_value(e) for e in v]
+        return [_canonical_value(e) for e in v]
     if isinstance(v, dict):
         if all(type(k) is str for k in v):
-            return {k: canonical_value(v[k]) for k in sorted(v)}
-        return {"$dict": _sorted([[canonical_value(k), canonical_value(e)] for k, e in v.items()])}
+            return {k: _canonical_value(v[k]) for k in sorted(v)}
+        return {
+            "$dict": _sorted([[_canonical_value(k), _canonical_value(e)] for k, e in v.items()])
+        }
     if isinstance(v, set | frozenset):
-        return _sorted([canonical_value(e) for e in v])
+        return _sorted([_canonical_value(e) for e in v])
     if isinstance(v, datetime):
         return {"$datetime": v.isoformat()}
     if isinstance(v, date):
