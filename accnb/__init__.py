@@ -15,7 +15,7 @@ from .options import (
     OptionString,
     RequiredOption,
 )
-from .workdir import Workdir
+from .workdir import Workdir, build, current_workdir, use_workdir, why_build
 
 __version__ = "0.1.0"
 
@@ -34,5 +34,17 @@ __all__ = [
     "RequiredOption",
     "Workdir",
     "WorkdirError",
+    "build",
+    "current_workdir",
+    "load_ipython_extension",
     "subjobs",
+    "use_workdir",
+    "why_build",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext accnb`: the magics, short tracebacks for failed jobs, `build` in the namespace."""
+    from .notebook import load
+
+    load(ipython)

@@ -52,6 +52,11 @@ class Job(str):
     def __repr__(self) -> str:
         return f"Job({str(self)!r})"
 
+    def _repr_html_(self) -> str:
+        from .html import job_html
+
+        return job_html(self)
+
     @property
     def jobid(self) -> str:
         return str(self)

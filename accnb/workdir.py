@@ -249,15 +249,12 @@ class Workdir:
 
     def _input_objects(self, m: methods.Method, inputs: dict) -> tuple[DotDict, DotDict]:
         """Datasets and jobs as the method sees them: Dataset and Job objects."""
-        from .dataset import Dataset
-
         datasets, jobs = DotDict(), DotDict()
-        for names, found, make in ((m.datasets, datasets, Dataset), (m.jobs, jobs, self.job)):
-            for name in names:
-                ids = inputs[name]
-                found[name] = (
-                    [make(i) for i in ids] if isinstance(ids, list) else (ids and make(ids))
-                )
+        if m.datasets:
+            from .dataset import Dataset
+
+            _fill(datasets, m.datasets, inputs, Dataset)
+        _fill(jobs, m.jobs, inputs, self.job)
         return datasets, jobs
 
     def _run(
@@ -324,6 +321,12 @@ class Workdir:
         return Job(ids[-1], self.path / ids[-1])
 
 
+def _fill(found: DotDict, names: tuple[str, ...], inputs: dict, make: Any) -> None:
+    for name in names:
+        ids = inputs[name]
+        found[name] = [make(i) for i in ids] if isinstance(ids, list) else (ids and make(ids))
+
+
 def _bind(
     m: methods.Method, options: dict | None, datasets: dict | None, jobs: dict | None, kw: dict
 ):
@@ -344,3 +347,49 @@ def _bind(
                     f"{m.name}: unknown {kind} input {name!r} (the method's {kind}s: {have})"
                 )
     return options, datasets, jobs
+
+
+_current: Workdir | None = None
+
+
+def use_workdir(
+    path: str | os.PathLike = "workdir",
+    slices: int | None = None,
+    methods: list[str | os.PathLike] | None = None,
+) -> Workdir:
+    """Make `path` the workdir that `accnb.build` uses (a `methods/` folder here is searched)."""
+    global _current
+    if methods is None and Path("methods").is_dir():
+        methods = ["methods"]
+    resolved = Path(path).resolve()
+    if _current is not None and _current.path == resolved:
+        WORKDIRS.pop(_current.store.name, None)  # reopening with other settings
+    _current = Workdir(path, slices=slices, methods=methods)
+    return _current
+
+
+def current_workdir() -> Workdir:
+    """The workdir `accnb.build` uses: the last `use_workdir`, else ./workdir."""
+    return _current if _current is not None else use_workdir()
+
+
+def build(
+    method: str,
+    options: dict | None = None,
+    datasets: dict | None = None,
+    jobs: dict | None = None,
+    **kw: Any,
+) -> Job:
+    """`Workdir.build` on the current workdir (see `use_workdir`)."""
+    return current_workdir().build(method, options, datasets, jobs, **kw)
+
+
+def why_build(
+    method: str,
+    options: dict | None = None,
+    datasets: dict | None = None,
+    jobs: dict | None = None,
+    **kw: Any,
+) -> BuildPlan:
+    """`Workdir.why_build` on the current workdir (see `use_workdir`)."""
+    return current_workdir().why_build(method, options, datasets, jobs, **kw)

@@ -1,0 +1,84 @@
+"""The IPython extension: `%accnb`, `%%accmethod`, and failed jobs shown at the cell's lines."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .errors import AccnbError, JobError
+from .workdir import build, current_workdir, use_workdir, why_build
+
+# Stored method sources -> the cell that defined them ("In [7]"), for tracebacks.
+_cell_of_source: dict[str, int] = {}
+_FRAME = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+@magics_class
+class AccnbMagics(Magics):
+    @magic_arguments()
+    @argument("command", choices=["workdir"], help="what to set")
+    @argument("path", nargs="?", help="the workdir folder (created if missing)")
+    @argument("--slices", type=int, help="processes per job (default: the number of cores)")
+    @argument("--methods", action="append", help="a folder of method files (repeatable)")
+    @line_magic
+    def accnb(self, line: str) -> Any:
+        """%accnb workdir [PATH] [--slices N] [--methods DIR]: pick (or show) the workdir."""
+        args = parse_argstring(self.accnb, line)
+        if args.path is None:
+            return current_workdir()
+        return use_workdir(args.path, slices=args.slices, methods=args.methods)
+
+    @magic_arguments()
+    @argument("name", help="the method's name, as builds refer to it")
+    @cell_magic
+    def accmethod(self, line: str, cell: str) -> None:
+        """%%accmethod NAME: the cell is a method (options, prepare, analysis, synthesis)."""
+        args = parse_argstring(self.accmethod, line)
+        method = current_workdir().method(args.name, self.shell.transform_cell(cell))
+        _cell_of_source[method.filename] = _this_cell_number(self.shell)
+
+
+def _this_cell_number(shell) -> int:
+    """The N of the running cell's In [N]: its place in the input history, which IPython
+    fills before running a cell (execution_count is N or N + 1 depending on the frontend)."""
+    return len(shell.history_manager.input_hist_raw) - 1
+
+
+def cell_traceback(text: str) -> str:
+    """Point a method traceback's frames at the cells that defined them."""
+
+    def replace(m: re.Match) -> str:
+        cell = _cell_of_source.get(m.group(1))
+        if cell is None:
+            return m.group(0)
+        return f"Cell In[{cell}], line {int(m.group(2)) + 1}"  # + the %%accmethod line
+
+    return _FRAME.sub(replace, text)
+
+
+def _show_accnb_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
+    """A failed job shows the method's traceback at the cell's lines, not accnb's internals;
+    other accnb errors show their message (ACCNB_FULL_TRACEBACK=1 shows everything).
+
+    IPython ignores a custom handler's return value, so it shows the traceback itself,
+    through the shell's _showtraceback: a kernel turns that into the cell's error output.
+    """
+    if os.environ.get("ACCNB_FULL_TRACEBACK"):
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    elif isinstance(value, JobError):
+        head = f"{value.method} ({value.jobid}) failed in {value.part}"
+        stb = [head, cell_traceback(value.method_traceback).rstrip()]
+    else:
+        stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def load(ipython) -> None:
+    ipython.register_magics(AccnbMagics)
+    ipython.set_custom_exc((AccnbError,), _show_accnb_error)
+    ipython.push({"build": build, "why_build": why_build})

@@ -1,0 +1,112 @@
+"""The IPython extension in a real kernel: magics, live output, tracebacks at cell lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+SETUP = "%load_ext accnb\n%accnb workdir wd --slices 2"
+
+
+def run(cells: list[str], cwd: Path) -> list:
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(cwd)}},
+    ).execute()
+    return nb.cells
+
+
+def stream_text(cell) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream")
+
+
+def errors(cell) -> list:
+    return [o for o in cell.outputs if o.output_type == "error"]
+
+
+def test_a_method_cell_builds_and_its_slices_print_into_the_cell(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod hello\ndef analysis(sliceno):\n    print('hello from', sliceno)\n"
+            "def synthesis():\n    return 'done'",
+            "job = build('hello')\njob.load()",
+        ],
+        tmp_path,
+    )
+    out = stream_text(cells[2])
+    assert "[slice 0] hello from 0" in out and "[slice 1] hello from 1" in out
+    assert cells[2].outputs[-1].data["text/plain"] == "'done'"
+    assert (tmp_path / "wd").is_dir()
+
+
+def test_a_job_displays_as_escaped_html(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod shows\noptions = dict(label='')\ndef synthesis(options):\n    return options.label",
+            "build('shows', label='<img src=x onerror=alert(1)>')",
+        ],
+        tmp_path,
+    )
+    html = cells[2].outputs[-1].data["text/html"]
+    assert "wd-0" in html and "shows" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_failing_slice_shows_the_cell_and_line_not_accnb_internals(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod breaks\ndef analysis(sliceno):\n    if sliceno == 1:\n        raise ValueError('bad row')",
+            "build('breaks')",
+        ],
+        tmp_path,
+    )
+    [error] = errors(cells[2])
+    text = "\n".join(error.traceback)
+    assert error.ename == "JobError"
+    assert "failed in analysis(1)" in text
+    assert "Cell In[2], line 4, in analysis" in text
+    assert "runner.py" not in text and "workdir.py" not in text
+
+
+def test_editing_a_cell_rebuilds_and_reverting_reuses(tmp_path):
+    v1 = "%%accmethod m\ndef synthesis():\n    return 1"
+    v2 = "%%accmethod m\ndef synthesis():\n    return 2"
+    cells = run(
+        [
+            SETUP,
+            v1,
+            "a = build('m'); print(a, a.reused)",
+            v1,
+            "b = build('m'); print(b, b.reused)",
+            v2,
+            "c = build('m'); print(c, c.reused)",
+            v1,
+            "d = build('m'); print(d, d.reused)",
+        ],
+        tmp_path,
+    )
+    lines = [stream_text(cells[i]).strip() for i in (2, 4, 6, 8)]
+    assert lines == ["wd-0 False", "wd-0 True", "wd-1 False", "wd-0 True"]
+
+
+def test_a_wrong_option_is_a_one_line_error(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod opt\noptions = dict(n=1)\ndef synthesis():\n    pass",
+            "build('opt', size=3)",
+        ],
+        tmp_path,
+    )
+    [error] = errors(cells[2])
+    assert error.ename == "OptionError"
+    assert len(error.traceback) == 1 and "'size'" in error.traceback[0]
