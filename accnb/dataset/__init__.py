@@ -1,0 +1,9 @@
+"""The typed, sliced column store: DatasetWriter writes a job's datasets, Dataset reads them."""
+
+from .reader import Column, Dataset, DatasetChain, iterate_list
+from .types import TYPES
+from .writer import DatasetWriter
+
+COLUMN_TYPES = tuple(TYPES)
+
+__all__ = ["COLUMN_TYPES", "Column", "Dataset", "DatasetChain", "DatasetWriter", "iterate_list"]

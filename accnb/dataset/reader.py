@@ -1,0 +1,735 @@
+"""Dataset: reading columns chunk by chunk (iterate) or as numpy arrays, chains, merge and links."""
+
+from __future__ import annotations
+
+import builtins
+import mmap
+import operator
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from itertools import chain as ichain
+from itertools import compress, islice, zip_longest
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import current
+from ..errors import DatasetError
+from . import layout
+from .partition import hash_value
+from .types import FOLD, N_BIG, NONE, TYPES, ColumnType, NumberType, minmax_from_json
+
+CHUNK_ROWS = 65536
+CHUNK_BYTES = 16 << 20  # a variable-width chunk is at most this big (or one value)
+_LITTLE = sys.byteorder == "little"
+_no_override = object()
+
+
+def _open_path(path: str) -> Dataset:
+    return Dataset(path=path)
+
+
+def _map(path: Path, size: int) -> mmap.mmap:
+    with open(path, "rb") as fh:
+        return mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ)
+
+
+class Column:
+    """One column of a dataset: its type, None support, min and max, and its values."""
+
+    def __init__(self, ds: Dataset, name: str, info: dict) -> None:
+        self.dataset = ds
+        self.name = name
+        self._info = info
+        self.type: str = info["type"]
+        self.none_support: bool = info["none_support"]
+        self.min = minmax_from_json(self.type, info["min"])
+        self.max = minmax_from_json(self.type, info["max"])
+        self._ct: ColumnType = TYPES[self.type]
+        self._dir = layout.dataset_dir(ds._root, info["location"])
+        self._file = info["file"]
+        self._flags = set(info["flags"])
+        self._big = set(info.get("big", ()))
+
+    def __repr__(self) -> str:
+        return f"<Column {self.name!r} ({self.type}) of {self.dataset}>"
+
+    # -- files, checked against the metadata before any value is read
+
+    def _path(self, sliceno: int, suffix: str = "") -> Path:
+        return layout.column_file(self._dir, self._file, sliceno, suffix)
+
+    def _corrupt(self, sliceno: int, what: str) -> DatasetError:
+        return DatasetError(
+            f"Dataset {self.dataset}, column {self.name!r} ({self.type}), slice {sliceno}: "
+            f"{what}; the dataset is damaged, rebuild the job that made it"
+        )
+
+    def _mapped(self, sliceno: int, suffix: str, size: int) -> mmap.mmap | bytes:
+        path = self._path(sliceno, suffix)
+        try:
+            got = os.path.getsize(path)
+        except OSError:
+            raise self._corrupt(sliceno, f"{path.name} is missing") from None
+        if got != size:
+            raise self._corrupt(sliceno, f"{path.name} has {got} bytes, expected {size}")
+        return _map(path, size) if size else b""
+
+    def _array(self, sliceno: int, suffix: str, dtype: Any, count: int) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        return np.frombuffer(self._mapped(sliceno, suffix, count * dtype.itemsize), dtype)
+
+    def _flags_of(self, sliceno: int, lines: int) -> np.ndarray | None:
+        if sliceno not in self._flags:
+            return None
+        return self._array(sliceno, ".flags", np.uint8, lines)
+
+    def _offsets(self, sliceno: int, lines: int, suffix: str) -> tuple[np.ndarray, Any]:
+        offsets = self._array(sliceno, suffix + ".offsets", "<i8", lines + 1)
+        if offsets[0] != 0:
+            raise self._corrupt(sliceno, "offsets do not start at 0")
+        data = self._mapped(sliceno, suffix, int(offsets[-1]))
+        return offsets, data
+
+    # -- values
+
+    def _slice_iter(self, sliceno: int) -> Iterator:
+        lines = self.dataset.lines[sliceno]
+        if not lines:
+            return iter(())
+        ct = self._ct
+        if ct.layout == "fixed":
+            mm = self._mapped(sliceno, "", lines * ct.itemsize)
+            flags = self._flags_of(sliceno, lines)
+            if flags is None and ct.mv_format and _LITTLE:
+                return iter(memoryview(mm).cast(ct.mv_format))
+            return ichain.from_iterable(self._fixed_chunks(np.frombuffer(mm, ct.dtype), flags))
+        if ct.layout == "var":
+            offsets, data = self._offsets(sliceno, lines, "")
+            flags = self._flags_of(sliceno, lines)
+            chunks = self._var_chunks(sliceno, offsets, data, flags, ct.decode)
+            return ichain.from_iterable(chunks)
+        return ichain.from_iterable(self._number_chunks(sliceno, lines))
+
+    def _fixed_chunks(self, arr: np.ndarray, flags: np.ndarray | None) -> Iterator[list]:
+        ct = self._ct
+        for a in range(0, len(arr), CHUNK_ROWS):
+            values = ct.to_python(arr[a : a + CHUNK_ROWS])
+            if flags is not None:
+                f = flags[a : a + CHUNK_ROWS]
+                for ix in np.flatnonzero(f & NONE).tolist():
+                    values[ix] = None
+                if (f & FOLD).any():
+                    ct.apply_fold(values, f)
+            yield values
+
+    def _var_chunks(
+        self,
+        sliceno: int,
+        offsets: np.ndarray,
+        data: Any,
+        flags: np.ndarray | None,
+        decode: Callable[[bytes, np.ndarray, np.ndarray], list],
+    ) -> Iterator[list]:
+        n = len(offsets) - 1
+        a = 0
+        while a < n:
+            b = min(n, a + CHUNK_ROWS)
+            limit = int(offsets[a]) + CHUNK_BYTES
+            if offsets[b] > limit:
+                b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
+            o = offsets[a : b + 1] - offsets[a]
+            chunk = data[int(offsets[a]) : int(offsets[b])]
+            ends = o[1:] - 1
+            if (np.diff(o) < 1).any() or np.frombuffer(chunk, np.uint8)[ends].any():
+                raise self._corrupt(sliceno, "values and offsets do not agree")
+            try:
+                values = decode(chunk, o[:-1], ends)
+            except (UnicodeDecodeError, ValueError) as e:
+                raise self._corrupt(sliceno, f"undecodable value ({e})") from None
+            if flags is not None:
+                for ix in np.flatnonzero(flags[a:b] & NONE).tolist():
+                    values[ix] = None
+            yield values
+            a = b
+
+    def _big_ints(self, sliceno: int, kinds: np.ndarray) -> list[int]:
+        count = int((kinds == N_BIG).sum())
+        if not count:
+            return []
+        if sliceno not in self._big:
+            raise self._corrupt(sliceno, "big numbers without their file")
+        offsets, data = self._offsets(sliceno, count, ".big")
+        blobs: list = []
+        for chunk in self._var_chunks(sliceno, offsets, data, None, TYPES["bytes"].decode):
+            blobs += chunk
+        return [int.from_bytes(b, "little", signed=True) for b in blobs]
+
+    def _number_chunks(self, sliceno: int, lines: int) -> Iterator[list]:
+        kinds = self._array(sliceno, ".kinds", np.uint8, lines)
+        payload = self._array(sliceno, "", "<i8", lines)
+        if len(kinds) and kinds.max() > N_BIG:
+            raise self._corrupt(sliceno, "unknown number kind")
+        big = self._big_ints(sliceno, kinds)
+        ct: NumberType = self._ct  # type: ignore[assignment]
+        used = 0
+        for a in range(0, lines, CHUNK_ROWS):
+            k = kinds[a : a + CHUNK_ROWS]
+            nbig = int((k == N_BIG).sum()) if big else 0
+            yield ct.decode(k, payload[a : a + CHUNK_ROWS], big[used : used + nbig])
+            used += nbig
+
+    def iterate(self, sliceno: int | None = None) -> Iterator:
+        """Values of this column in one slice, or all slices in order."""
+        if sliceno is None:
+            return ichain.from_iterable(map(self._slice_iter, range(len(self.dataset.lines))))
+        return self._slice_iter(sliceno)
+
+    def numpy(self, sliceno: int | None = None) -> np.ndarray:
+        """The column as one array: memory-mapped for a fixed-width slice, no Python loop.
+
+        datetime, date and time give datetime64[us], datetime64[D] and timedelta64[us]
+        (time since midnight); None rows give a numpy.ma.MaskedArray; a number column
+        gives int64 or float64 when its values allow, object otherwise; text and other
+        variable-width types give an object array.
+        """
+        if sliceno is None:
+            parts = [self.numpy(s) for s in range(len(self.dataset.lines))]
+            if any(isinstance(p, np.ma.MaskedArray) for p in parts):
+                return np.ma.concatenate(parts)
+            if len({p.dtype for p in parts}) > 1:
+                parts = [p.astype(object) for p in parts]
+            return np.concatenate(parts) if parts else np.array([])
+        lines = self.dataset.lines[sliceno]
+        ct = self._ct
+        if ct.layout == "fixed":
+            arr = ct.to_numpy(
+                np.frombuffer(self._mapped(sliceno, "", lines * ct.itemsize), ct.dtype)
+            )
+            flags = self._flags_of(sliceno, lines) if lines else None
+            if flags is not None and (flags & NONE).any():
+                return np.ma.MaskedArray(arr, mask=(flags & NONE).astype(bool))
+            return arr
+        if ct.layout == "number" and lines:
+            kinds = self._array(sliceno, ".kinds", np.uint8, lines)
+            payload = self._array(sliceno, "", "<i8", lines)
+            for kind, dtype in ((1, "<i8"), (2, "<f8")):
+                if (kinds == kind).all():
+                    return payload.view(dtype)
+        values = list(self._slice_iter(sliceno))
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = values
+        return arr
+
+
+class Dataset:
+    """A finished dataset: `Dataset("jobid/name")` inside a job, `Dataset(path=...)` anywhere.
+
+    Equal to other datasets (and ids) with the same id; pickles as its path.
+    """
+
+    def __init__(self, dsid: Any = None, name: str | None = None, *, path: Any = None) -> None:
+        if path is None:
+            if isinstance(dsid, Dataset):
+                path = dsid._dir
+            elif hasattr(dsid, "path") and hasattr(dsid, "jobid"):
+                path = Path(dsid.path) / "datasets" / layout.check_name(name or "default")
+            else:
+                if isinstance(dsid, tuple | list):
+                    dsid, name = dsid
+                    dsid = getattr(dsid, "jobid", dsid)
+                if not isinstance(dsid, str):
+                    raise DatasetError(f"Not a dataset id: {dsid!r}")
+                if name is not None:
+                    if "/" in dsid:
+                        raise DatasetError("Give the name in the id or as name=, not both")
+                    dsid = f"{dsid}/{name}"
+                path = layout.dataset_dir(layout.workdir_root(), dsid)
+        self._dir = Path(path).absolute()
+        self._root = self._dir.parent.parent.parent
+        fallback = f"{self._dir.parent.parent.name}/{self._dir.name}"
+        meta = layout.load_meta(self._dir, fallback)
+        self._meta = meta
+        self.jobid: str = meta["jobid"]
+        self.name: str = meta["name"]
+        self.id = f"{self.jobid}/{self.name}"
+        self.columns: dict[str, Column] = {
+            k: Column(self, k, info) for k, info in meta["columns"].items()
+        }
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike) -> Dataset:
+        return cls(path=path)
+
+    # -- identity
+
+    def __str__(self) -> str:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Dataset):
+            return self.id == other.id
+        if isinstance(other, str):
+            try:
+                return self.id == layout.normalize_id(other)
+            except DatasetError:
+                return False
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def __reduce__(self) -> tuple:
+        return _open_path, (str(self._dir),)
+
+    def __len__(self) -> int:
+        return sum(self.lines)
+
+    # -- metadata
+
+    @property
+    def path(self) -> Path:
+        return self._dir
+
+    @property
+    def lines(self) -> list[int]:
+        return list(self._meta["lines"])
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.columns), len(self)
+
+    @property
+    def hashlabel(self) -> str | None:
+        return self._meta["hashlabel"]
+
+    @property
+    def caption(self) -> str:
+        return self._meta["caption"]
+
+    @property
+    def parent(self) -> Dataset | tuple[Dataset, ...] | None:
+        p = self._meta["parent"]
+        if p is None:
+            return None
+        if isinstance(p, list):
+            return tuple(self._other(x) for x in p)
+        return self._other(p)
+
+    @property
+    def previous(self) -> Dataset | None:
+        p = self._meta["previous"]
+        return None if p is None else self._other(p)
+
+    def _other(self, dsid: str) -> Dataset:
+        return Dataset(path=layout.dataset_dir(self._root, dsid))
+
+    def column(self, name: str) -> Column:
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise DatasetError(
+                f"No column {name!r} in {self}: it has {sorted(self.columns)}"
+            ) from None
+
+    def min(self, column: str) -> Any:
+        c = self.columns.get(column)
+        return c.min if c else None
+
+    def max(self, column: str) -> Any:
+        c = self.columns.get(column)
+        return c.max if c else None
+
+    # -- iterating
+
+    def iterate(
+        self,
+        sliceno: int | str | None,
+        columns: str | Sequence[str] | None = None,
+        hashlabel: str | None = None,
+        range: dict | None = None,
+        sloppy_range: bool = False,
+        filters: Any = None,
+        translators: Any = None,
+        rehash: bool = False,
+        slice: Any = None,
+    ) -> Iterator:
+        """Iterate this dataset: see iterate_list."""
+        return iterate_list(
+            sliceno, columns, [self], hashlabel=hashlabel, range=range,
+            sloppy_range=sloppy_range, filters=filters, translators=translators,
+            rehash=rehash, slice=slice,
+        )  # fmt: skip
+
+    def iterate_chain(
+        self,
+        sliceno: int | str | None,
+        columns: str | Sequence[str] | None = None,
+        length: int = -1,
+        range: dict | None = None,
+        sloppy_range: bool = False,
+        reverse: bool = False,
+        hashlabel: str | None = None,
+        stop_ds: Any = None,
+        filters: Any = None,
+        translators: Any = None,
+        rehash: bool = False,
+        slice: Any = None,
+    ) -> Iterator:
+        """Iterate the chain ending here (see chain), oldest first unless reverse."""
+        return self.chain(length, reverse, stop_ds).iterate(
+            sliceno, columns, range=range, sloppy_range=sloppy_range, hashlabel=hashlabel,
+            filters=filters, translators=translators, rehash=rehash, slice=slice,
+        )  # fmt: skip
+
+    def chain(self, length: int = -1, reverse: bool = False, stop_ds: Any = None) -> DatasetChain:
+        """This dataset and its previous ones, at most `length`, stopping before stop_ds."""
+        if stop_ds is not None and not isinstance(stop_ds, Dataset):
+            stop_ds = layout.normalize_id(str(stop_ds))
+        res = DatasetChain()
+        ds: Dataset | None = self
+        while ds is not None and length != len(res) and ds != stop_ds:
+            res.append(ds)
+            ds = ds.previous
+        if not reverse:
+            res.reverse()
+        return res
+
+    # -- numpy and pandas
+
+    def to_pandas(self, columns: Sequence[str] | None = None, sliceno: int | None = None) -> Any:
+        """A pandas DataFrame of the columns (all by default); needs pandas installed."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise DatasetError("to_pandas needs pandas: pip install pandas") from None
+        names = list(columns) if columns is not None else list(self.columns)
+        data = {}
+        for name in names:
+            arr = self.column(name).numpy(sliceno)
+            if isinstance(arr, np.ma.MaskedArray):
+                arr = arr.astype(object).filled(None)
+            data[name] = arr
+        return pd.DataFrame(data, columns=names)
+
+    # -- new datasets from this one (inside a job)
+
+    def link_to_here(
+        self,
+        name: str = "default",
+        column_filter: Iterable[str] | None = None,
+        override_previous: Any = _no_override,
+    ) -> Dataset:
+        """Expose this dataset (e.g. a subjob's) as a dataset of the running job, no copying."""
+        meta = dict(self._meta)
+        if column_filter is not None:
+            wanted = set(column_filter)
+            unknown = wanted - set(self.columns)
+            if unknown:
+                raise DatasetError(f"Columns {sorted(unknown)} in column_filter are not in {self}")
+            if not wanted:
+                raise DatasetError("column_filter left no columns")
+            meta["columns"] = {k: v for k, v in meta["columns"].items() if k in wanted}
+        if override_previous is not _no_override:
+            meta["previous"] = None if override_previous is None else Dataset(override_previous).id
+        meta["parent"] = self.id
+        return _save_new(meta, name)
+
+    def merge(
+        self, other: Any, name: str = "default", previous: Any = None, allow_unrelated: bool = False
+    ) -> Dataset:
+        """A dataset with the columns of both (other's win), in the running job, no copying."""
+        other = other if isinstance(other, Dataset) else Dataset(other)
+        if self == other:
+            raise DatasetError(f"Can't merge {self} with itself")
+        if self.lines != other.lines:
+            raise DatasetError(
+                f"{self} and {other} don't have the same lines per slice ({self.lines} vs {other.lines})"
+            )
+        hashlabels = {self.hashlabel, other.hashlabel} - {None}
+        if len(hashlabels) > 1:
+            raise DatasetError(
+                f"Hashlabel mismatch: {self} has {self.hashlabel!r}, {other} has {other.hashlabel!r}"
+            )
+        if not allow_unrelated and not (_roots(self) & _roots(other)):
+            raise DatasetError(
+                f"{self} and {other} have no common ancestor: pass allow_unrelated=True to merge them"
+            )
+        meta = dict(self._meta)
+        meta["columns"] = {**self._meta["columns"], **other._meta["columns"]}
+        meta["columns"] = dict(sorted(meta["columns"].items()))
+        meta["hashlabel"] = hashlabels.pop() if hashlabels else None
+        meta["previous"] = None if previous is None else Dataset(previous).id
+        meta["parent"] = [self.id, other.id]
+        meta["caption"] = None
+        return _save_new(meta, name)
+
+
+def _roots(ds: Dataset) -> set[str]:
+    """The datasets without a parent that `ds` descends from."""
+    p = ds.parent
+    if p is None:
+        return {ds.id}
+    res: set[str] = set()
+    for x in p if isinstance(p, tuple) else (p,):
+        res |= _roots(x)
+    return res
+
+
+def _save_new(meta: dict, name: str) -> Dataset:
+    job = current.job
+    if job is None:
+        raise DatasetError("New datasets can only be made inside a running job")
+    from .writer import _writers
+
+    name = layout.check_name(name)
+    ds_dir = Path(job.path) / "datasets" / name
+    if name in _writers or ds_dir.exists():
+        raise DatasetError(f"Duplicate dataset name {name!r} in job {job.jobid}")
+    ds_dir.mkdir(parents=True)
+    meta["jobid"] = str(job.jobid)
+    meta["name"] = name
+    if meta.get("caption") is None:
+        meta["caption"] = meta["jobid"]
+    layout.save_json_atomic(ds_dir / layout.META, meta)
+    return Dataset(path=ds_dir)
+
+
+class DatasetChain(list):
+    """Datasets linked by previous, oldest first (from Dataset.chain)."""
+
+    def _minmax(self, column: str, which: str) -> Any:
+        values = [getattr(ds.columns[column], which) for ds in self if column in ds.columns]
+        good = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+        if good:
+            return getattr(builtins, which)(good)
+        return next((v for v in values if v is not None), None)
+
+    def min(self, column: str) -> Any:
+        return self._minmax(column, "min")
+
+    def max(self, column: str) -> Any:
+        return self._minmax(column, "max")
+
+    def lines(self, sliceno: int | None = None) -> int:
+        if sliceno is None:
+            return sum(len(ds) for ds in self)
+        return sum(ds.lines[sliceno] for ds in self)
+
+    def column_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for ds in self:
+            for name in ds.columns:
+                counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def column_count(self, column: str) -> int:
+        return sum(column in ds.columns for ds in self)
+
+    def with_column(self, column: str) -> DatasetChain:
+        return DatasetChain(ds for ds in self if column in ds.columns)
+
+    def none_support(self, column: str) -> bool:
+        return any(ds.columns[column].none_support for ds in self if column in ds.columns)
+
+    def iterate(self, sliceno: int | str | None, columns: Any = None, **kw: Any) -> Iterator:
+        """Iterate the datasets of this chain in order: see iterate_list."""
+        return iterate_list(sliceno, columns, self, **kw)
+
+
+def iterate_list(
+    sliceno: int | str | None,
+    columns: str | Sequence[str] | None,
+    datasets: Sequence[Any],
+    range: dict | None = None,
+    sloppy_range: bool = False,
+    hashlabel: str | None = None,
+    filters: Any = None,
+    translators: Any = None,
+    rehash: bool = False,
+    slice: Any = None,
+) -> Iterator:
+    """Values of `columns` from `datasets` in order, as the Accelerator's iterate_list.
+
+    sliceno: a slice, None for all slices in order, "roundrobin" for one row from each
+    slice in turn. columns: one name gives values, a list or tuple gives tuples, None
+    gives tuples of all columns in name order. range={col: (start, stop)} keeps rows with
+    start <= value < stop (either may be None), skipping whole datasets by their min/max;
+    sloppy_range only does the skipping. filters: a callable on the row, or {col: callable
+    or None (truth of the value)}. translators: a callable on the row or {col: callable or
+    dict}; they run before filters. hashlabel: fail unless each dataset is hashed on it,
+    or with rehash=True filter the rows of slice `sliceno` by hashing it here. slice: an
+    int or slice() of the rows, negative offsets allowed without filters or range.
+    """
+    datasets = [d if isinstance(d, Dataset) else Dataset(d) for d in datasets]
+    if not datasets:
+        return iter(())
+    if columns is None:
+        names = list(datasets[0].columns)
+        want_tuple = True
+    elif isinstance(columns, str):
+        names = [columns]
+        want_tuple = False
+    else:
+        names = list(columns)
+        want_tuple = True
+    for d in datasets:
+        missing = [c for c in names if c not in d.columns]
+        if missing:
+            raise DatasetError(f"Columns {missing} not in {d}: it has {sorted(d.columns)}")
+    slices = len(datasets[0].lines)
+    if isinstance(sliceno, int) and not 0 <= sliceno < slices:
+        raise DatasetError(f"sliceno {sliceno} out of range({slices})")
+    if range:
+        if len(range) != 1:
+            raise DatasetError("Give range for exactly one column")
+        range_col, (low, high) = next(iter(range.items()))
+        if range_col not in datasets[0].columns:
+            raise DatasetError(f"range column {range_col!r} not in {datasets[0]}")
+        if low is None and high is None:
+            range = None
+    if slice is not None:
+        if isinstance(slice, int):
+            negative = slice < 0
+        else:
+            negative = (slice.start or 0) < 0 or (slice.stop or 0) < 0
+        if negative and (filters or range or rehash):
+            raise DatasetError(
+                "slice with a negative index can't be used with filters, range or rehash"
+            )
+        slice = _resolve_slice(slice, datasets, sliceno)
+    parts = []
+    for d in datasets:
+        if range:
+            c = d.columns[range_col]
+            if c.min is not None and (
+                (high is not None and c.min >= high) or (low is not None and c.max < low)
+            ):
+                continue
+        rehash_on = None
+        if hashlabel is not None and d.hashlabel != hashlabel:
+            if not rehash:
+                raise DatasetError(f"{d} has hashlabel {d.hashlabel!r}, not {hashlabel!r}")
+            if hashlabel not in d.columns:
+                raise DatasetError(f"Can't rehash {d} on {hashlabel!r}: no such column")
+            if isinstance(sliceno, int):
+                rehash_on = hashlabel
+        parts.append(_one_dataset(d, sliceno, names, want_tuple, rehash_on, slices,
+                                  range if range and not sloppy_range else None,
+                                  translators))  # fmt: skip
+    res = ichain.from_iterable(parts)
+    if filters:
+        res = filter(_resolve_filters(names, filters, want_tuple), res)
+    if slice is not None:
+        res = islice(res, slice.start, slice.stop, slice.step)
+    return res
+
+
+def _resolve_slice(s: Any, datasets: list[Dataset], sliceno: Any) -> builtins.slice:
+    if isinstance(s, int):
+        s = builtins.slice(s, None)
+    start, stop, step = s.start or 0, s.stop, s.step or 1
+    if step <= 0:
+        raise DatasetError("only positive slice steps are supported")
+    total = sum(d.lines[sliceno] if isinstance(sliceno, int) else len(d) for d in datasets)
+    if start < 0:
+        if -start > total:
+            raise DatasetError(f"Wanted the last {-start} lines, but only {total} are there")
+        start += total
+    if stop is not None and stop < 0:
+        if -stop > total:
+            raise DatasetError(f"Wanted to stop {-stop} lines before the end of {total}")
+        stop += total
+    if start > total or (stop or 0) > total:
+        raise DatasetError(f"slice {s} goes past the {total} lines there are")
+    return builtins.slice(start, stop, step)
+
+
+def _one_dataset(
+    d: Dataset,
+    sliceno: Any,
+    names: list[str],
+    want_tuple: bool,
+    rehash_on: str | None,
+    slices: int,
+    range: dict | None,
+    translators: Any,
+) -> Iterator:
+    def columns_of(which: Any) -> list[Iterator]:
+        its = []
+        for name in names:
+            col = d.columns[name]
+            if which == "roundrobin":
+                its.append(_roundrobin([col.iterate(s) for s in builtins.range(slices)]))
+            else:
+                its.append(col.iterate(which))
+            if isinstance(translators, dict) and name in translators:
+                t = translators[name]
+                its[-1] = map(t if callable(t) else t.get, its[-1])
+        return its
+
+    its = columns_of(None if rehash_on else sliceno)
+    it: Iterator = zip(*its, strict=False) if want_tuple else its[0]
+    if rehash_on is not None:
+        keep = (hash_value(v) % slices == sliceno for v in d.columns[rehash_on].iterate(None))
+        it = compress(it, keep)
+    if callable(translators):
+        it = map(translators, it)
+    if range:
+        (col, (low, high)), = range.items()  # fmt: skip
+        check = _range_check(low, high)
+        c = d.columns[col]
+        if not (c.min is not None and check(c.min) and check(c.max)):
+            if col in names and not translators:
+                ix = names.index(col)
+                it = filter((lambda t: check(t[ix])) if want_tuple else check, it)
+            else:
+                rng = d.columns[col]
+                if sliceno == "roundrobin":
+                    values = _roundrobin([rng.iterate(s) for s in builtins.range(slices)])
+                else:
+                    values = rng.iterate(None if rehash_on else sliceno)
+                if rehash_on is not None:
+                    keep = (
+                        hash_value(v) % slices == sliceno
+                        for v in d.columns[rehash_on].iterate(None)
+                    )
+                    values = compress(values, keep)
+                it = compress(it, map(check, values))
+    return it
+
+
+def _roundrobin(iterators: list[Iterator]) -> Iterator:
+    marker = object()
+    return (
+        v
+        for v in ichain.from_iterable(zip_longest(*iterators, fillvalue=marker))
+        if v is not marker
+    )
+
+
+def _range_check(low: Any, high: Any) -> Callable[[Any], bool]:
+    if high is None:
+        return partial(operator.le, low)
+    if low is None:
+        return partial(operator.gt, high)
+    return lambda v: v is not None and low <= v < high
+
+
+def _resolve_filters(names: list[str], filters: Any, want_tuple: bool) -> Callable:
+    if callable(filters):
+        return filters
+    for name in filters:
+        if name not in names:
+            raise DatasetError(f"filter on {name!r}, which is not iterated ({names})")
+    if not want_tuple:
+        f = next(iter(filters.values()))
+        return f or bool
+    checks = [(names.index(k), f or bool) for k, f in filters.items()]
+    return lambda t: all(f(t[ix]) for ix, f in checks)

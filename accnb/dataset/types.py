@@ -1,0 +1,595 @@
+"""The 16 column types: which Python values each accepts and how a chunk of them is encoded."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from array import array
+from datetime import date, datetime, time
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+NONE = 1  # flag bit: the row is None
+FOLD = 2  # flag bit: datetime/time with fold=1
+
+# Number kinds, one byte a row in a number column.
+N_NONE, N_INT, N_FLOAT, N_BIG = 0, 1, 2, 3
+NUMBER_MAX_BITS = 1007  # as the Accelerator: integers up to +-(2**1007 - 1)
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_DATE = date(1970, 1, 1)
+_EPOCH64 = np.datetime64("1970-01-01T00:00:00", "us")
+_time_parts = attrgetter("hour", "minute", "second", "microsecond")
+_get_fold = attrgetter("fold")
+_get_tzinfo = attrgetter("tzinfo")
+
+
+class BadValue(Exception):
+    """A value at `index` of a chunk does not fit its column; the writer adds the context."""
+
+    def __init__(self, index: int, value: Any, reason: str) -> None:
+        super().__init__(index, value, reason)
+        self.index = index
+        self.value = value
+        self.reason = reason
+
+
+class Fixed:
+    """A chunk of a fixed-width column: values as a little-endian array, flags or None."""
+
+    __slots__ = ("values", "flags")
+
+    def __init__(self, values: np.ndarray, flags: np.ndarray | None) -> None:
+        self.values = values
+        self.flags = flags
+
+
+class Var:
+    """A chunk of a variable-width column: values joined with NUL terminators, their lengths."""
+
+    __slots__ = ("data", "lengths", "flags")
+
+    def __init__(self, data: bytes, lengths: np.ndarray, flags: np.ndarray | None) -> None:
+        self.data = data
+        self.lengths = lengths
+        self.flags = flags
+
+
+class Numbers:
+    """A chunk of a number column: kind per row, 8 payload bytes per row, big integers apart."""
+
+    __slots__ = ("kinds", "payload", "big")
+
+    def __init__(self, kinds: np.ndarray, payload: np.ndarray, big: Var | None) -> None:
+        self.kinds = kinds
+        self.payload = payload
+        self.big = big
+
+
+def _split_nones(values: list, none_support: bool, filler: Any) -> tuple[list, np.ndarray | None]:
+    """Replace None by filler; None rows are flagged, and an error without none_support."""
+    if None not in values:
+        return values, None
+    flags = np.array([v is None for v in values], dtype=np.uint8)
+    if not none_support:
+        ix = int(np.argmax(flags))
+        raise BadValue(ix, None, "None is not allowed (the column has none_support=False)")
+    return [filler if v is None else v for v in values], flags
+
+
+def _first_bad(values: list, check) -> BadValue:
+    for ix, v in enumerate(values):
+        try:
+            check(v)
+        except (TypeError, ValueError, OverflowError) as e:
+            return BadValue(ix, v, str(e) or type(e).__name__)
+    raise AssertionError("a chunk failed but no value in it does")
+
+
+class ColumnType:
+    """How one type stores values; subclasses per storage layout."""
+
+    name: str
+    layout: str  # "fixed", "var" or "number"
+    has_minmax = False
+    none_is_value = False  # json and pickle store None as an ordinary value
+
+    def __repr__(self) -> str:
+        return f"<column type {self.name}>"
+
+
+class FixedType(ColumnType):
+    """Fixed-width values: one little-endian array element per row."""
+
+    layout = "fixed"
+
+    def __init__(self, name: str, dtype: str, numpy_dtype: str | None = None) -> None:
+        self.name = name
+        self.dtype = np.dtype(dtype)
+        self.itemsize = self.dtype.itemsize
+        self.numpy_dtype = np.dtype(numpy_dtype or dtype)
+        # memoryview format for iterating a plain slice without numpy (fastest)
+        self.mv_format: str | None = None
+
+    def encode(self, values: list, none_support: bool) -> Fixed:
+        values, flags = _split_nones(values, none_support, self._filler)
+        return Fixed(self._convert(values), flags)
+
+    def from_numpy(self, arr: np.ndarray, none_support: bool) -> Fixed:
+        """Convert an array given to write_columns; masked rows and NaT are None."""
+        mask = None
+        if isinstance(arr, np.ma.MaskedArray):
+            mask = np.ma.getmaskarray(arr)
+            arr = arr.data
+        arr = np.asarray(arr)
+        if arr.ndim != 1:
+            raise BadValue(0, arr.shape, "only one-dimensional arrays can be written")
+        if arr.dtype.kind in "mM":
+            nat = np.isnat(arr)
+            mask = nat if mask is None else mask | nat
+        flags = None
+        if mask is not None and mask.any():
+            if not none_support:
+                ix = int(np.argmax(mask))
+                raise BadValue(ix, None, "None is not allowed (the column has none_support=False)")
+            arr = arr.copy()
+            arr[mask] = np.zeros(1, arr.dtype)[0]
+            flags = mask.astype(np.uint8)
+        return Fixed(self._convert_array(arr), flags)
+
+    def to_python(self, arr: np.ndarray) -> list:
+        return arr.tolist()
+
+    def to_numpy(self, arr: np.ndarray) -> np.ndarray:
+        return arr.view(self.numpy_dtype)
+
+    def apply_fold(self, values: list, flags: np.ndarray) -> None:
+        """Only datetime and time have a fold."""
+
+    def minmax(self, arr: np.ndarray) -> tuple[Any, Any]:
+        lo, hi = arr.min(), arr.max()
+        return self.to_python(np.array([lo, hi], dtype=arr.dtype))
+
+    _filler: Any = 0
+
+
+class _ArrayType(FixedType):
+    """int64, int32, float64, float32 and bool: converted and checked by array.array in C."""
+
+    has_minmax = True
+
+    def __init__(self, name: str, dtype: str, code: str, mv_format: str) -> None:
+        super().__init__(name, dtype)
+        self.code = code
+        self.mv_format = mv_format
+        self._is_float = self.dtype.kind == "f"
+
+    def encode(self, values: list, none_support: bool) -> Fixed:
+        try:  # the hot path: array() converts and checks in C, and rejects None
+            arr = np.frombuffer(array(self.code, values), self.dtype.newbyteorder("="))
+        except (TypeError, ValueError, OverflowError):
+            return super().encode(values, none_support)
+        if self.name == "bool" and len(arr) and arr.max() > 1:
+            return super().encode(values, none_support)
+        return Fixed(arr.astype(self.dtype, copy=False), None)
+
+    def _convert(self, values: list) -> np.ndarray:
+        try:
+            arr = np.frombuffer(array(self.code, values), self.dtype.newbyteorder("="))
+        except (TypeError, ValueError, OverflowError):
+            raise _first_bad(values, self._check_one) from None
+        if self.name == "bool" and len(arr) and arr.max() > 1:
+            ix = int(np.argmax(arr > 1))
+            raise BadValue(ix, values[ix], "only True, False, 0 and 1 are accepted")
+        return arr.astype(self.dtype, copy=False)
+
+    def _check_one(self, v: Any) -> None:
+        array(self.code, [v])
+        if self.name == "bool" and v not in (0, 1):
+            raise ValueError("only True, False, 0 and 1 are accepted")
+
+    def _convert_array(self, arr: np.ndarray) -> np.ndarray:
+        kind = arr.dtype.kind
+        if self._is_float:
+            if kind not in "biuf":
+                raise BadValue(0, arr.dtype, f"an array of {arr.dtype} cannot be {self.name}")
+            return arr.astype(self.dtype, copy=False)
+        if kind not in "biu":
+            raise BadValue(0, arr.dtype, f"an array of {arr.dtype} cannot be {self.name}")
+        if len(arr) and kind != "b":
+            info = np.iinfo(self.dtype) if self.name != "bool" else None
+            lo, hi = (0, 1) if info is None else (info.min, info.max)
+            bad = (arr < lo) | (arr > hi)
+            if bad.any():
+                ix = int(np.argmax(bad))
+                raise BadValue(ix, arr[ix].item(), f"does not fit in {self.name}")
+        return arr.astype(self.dtype, copy=False)
+
+    def minmax(self, arr: np.ndarray) -> tuple[Any, Any]:
+        if self._is_float:
+            lo, hi = np.fmin.reduce(arr), np.fmax.reduce(arr)  # NaN only when all are NaN
+            return float(lo), float(hi)
+        if self.name == "bool":
+            return bool(arr.min()), bool(arr.max())
+        return int(arr.min()), int(arr.max())
+
+    def to_python(self, arr: np.ndarray) -> list:
+        if self.name == "bool":
+            return arr.view(np.bool_).tolist()
+        return arr.tolist()
+
+    def to_numpy(self, arr: np.ndarray) -> np.ndarray:
+        return arr.view(np.bool_) if self.name == "bool" else arr
+
+
+class _ComplexType(FixedType):
+    """complex64 (two float64) and complex32 (two float32), as in the Accelerator."""
+
+    def _convert(self, values: list) -> np.ndarray:
+        if set(map(type, values)) <= {complex, float, int}:
+            try:
+                return np.array(values, dtype=self.dtype)
+            except (TypeError, ValueError, OverflowError):
+                raise _first_bad(values, self._check_one) from None
+        bad = _first_bad_or_none(values, self._check_one)
+        if bad is not None:
+            raise bad
+        return np.array([complex(v) for v in values], dtype=self.dtype)
+
+    @staticmethod
+    def _check_one(v: Any) -> None:
+        if isinstance(v, str | bytes | bytearray):
+            raise TypeError(f"{type(v).__name__} is not a number")
+        np.array([complex(v)], dtype=np.complex128)
+
+    def _convert_array(self, arr: np.ndarray) -> np.ndarray:
+        if arr.dtype.kind not in "biufc":
+            raise BadValue(0, arr.dtype, f"an array of {arr.dtype} cannot be {self.name}")
+        return arr.astype(self.dtype, copy=False)
+
+
+def _first_bad_or_none(values: list, check) -> BadValue | None:
+    try:
+        return _first_bad(values, check)
+    except AssertionError:
+        return None
+
+
+class _DateTimeType(FixedType):
+    """datetime and time as int64 microseconds (since 1970 / since midnight), date as int64 days."""
+
+    has_minmax = True
+
+    def __init__(self, name: str, dtype: str, numpy_dtype: str, pytype: type) -> None:
+        super().__init__(name, dtype, numpy_dtype)
+        self.pytype = pytype
+        self._filler = {"datetime": _EPOCH, "date": _EPOCH_DATE, "time": time()}[name]
+
+    def encode(self, values: list, none_support: bool) -> Fixed:
+        values, flags = _split_nones(values, none_support, self._filler)
+        if set(map(type, values)) - {self.pytype}:
+            bad = _first_bad_or_none(values, self._check_one)
+            if bad is not None:
+                raise bad
+        if self.name != "date" and any(map(_get_fold, values)):
+            folds = np.fromiter(map(_get_fold, values), np.uint8, len(values)) * FOLD
+            flags = folds if flags is None else flags | folds
+        return Fixed(self._convert(values), flags)
+
+    def _check_one(self, v: Any) -> None:
+        if not isinstance(v, self.pytype):
+            raise TypeError(f"{type(v).__name__} is not a {self.name}")
+
+    def _convert(self, values: list) -> np.ndarray:
+        if self.name == "datetime":
+            if any(map(_get_tzinfo, values)):
+                values = [v.replace(tzinfo=None) for v in values]
+            if set(map(type, values)) != {datetime}:
+                values = [datetime.combine(v.date(), v.time()) for v in values]
+            return np.array(values, dtype="datetime64[us]").view(self.dtype)
+        if self.name == "date":
+            values = [date(v.year, v.month, v.day) if type(v) is not date else v for v in values]
+            return np.array(values, dtype="datetime64[D]").view(np.int64).astype(self.dtype)
+        parts = np.array(list(map(_time_parts, values)), dtype=np.int64).reshape(-1, 4)
+        return parts @ np.array([3600_000_000, 60_000_000, 1_000_000, 1], dtype=np.int64)
+
+    def _convert_array(self, arr: np.ndarray) -> np.ndarray:
+        want = {"datetime": "M", "date": "M", "time": "m"}[self.name]
+        if arr.dtype.kind != want:
+            raise BadValue(0, arr.dtype, f"an array of {arr.dtype} cannot be {self.name}")
+        return arr.astype(self.numpy_dtype).view(np.int64).astype(self.dtype)
+
+    def to_python(self, arr: np.ndarray) -> list:
+        if self.name == "time":
+            return list(map(datetime.time, (arr.view("m8[us]") + _EPOCH64).tolist()))
+        return arr.view(self.numpy_dtype).tolist()
+
+    def apply_fold(self, values: list, flags: np.ndarray) -> None:
+        for ix in np.flatnonzero(flags & FOLD).tolist():
+            if values[ix] is not None:
+                values[ix] = values[ix].replace(fold=1)
+
+    def minmax(self, arr: np.ndarray) -> tuple[Any, Any]:
+        return tuple(self.to_python(np.array([arr.min(), arr.max()], dtype=arr.dtype)))
+
+
+class BlobType(ColumnType):
+    """Variable-width values: bytes, ascii, unicode, json and pickle."""
+
+    layout = "var"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.none_is_value = name in ("json", "pickle")
+
+    def encode(self, values: list, none_support: bool) -> Var:
+        flags = None
+        if not self.none_is_value:
+            values, flags = _split_nones(values, none_support, self._empty)
+        data, lengths = getattr(self, "_enc_" + self.name)(values)
+        return Var(data, lengths, flags)
+
+    @property
+    def _empty(self) -> Any:
+        return b"" if self.name == "bytes" else ""
+
+    def _enc_bytes(self, values: list) -> tuple[bytes, np.ndarray]:
+        try:
+            data = b"\0".join(values)
+        except TypeError:
+            data = None
+        if data is None or set(map(type, values)) != {bytes}:
+            bad = _first_bad_or_none(values, _check_bytes)
+            if bad is not None:
+                raise bad
+            values = [bytes(v) for v in values]
+            data = b"\0".join(values)
+        return data + b"\0", np.fromiter(map(len, values), np.int64, len(values))
+
+    def _enc_ascii(self, values: list) -> tuple[bytes, np.ndarray]:
+        types = set(map(type, values))
+        if types - {str}:
+            bad = _first_bad_or_none(values, _check_ascii)
+            if bad is not None:
+                raise bad
+            values = [v.decode("ascii") if isinstance(v, bytes) else str(v) for v in values]
+        text = "\0".join(values)
+        if not text.isascii():
+            raise _first_bad(values, _check_ascii)
+        return text.encode("ascii") + b"\0", np.fromiter(map(len, values), np.int64, len(values))
+
+    def _enc_unicode(self, values: list) -> tuple[bytes, np.ndarray]:
+        if set(map(type, values)) - {str}:
+            bad = _first_bad_or_none(values, _check_str)
+            if bad is not None:
+                raise bad
+            values = [str(v) for v in values]
+        text = "\0".join(values)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _first_bad(values, _check_str) from None
+        if len(data) == len(text):
+            lengths = np.fromiter(map(len, values), np.int64, len(values))
+        else:
+            lengths = np.fromiter(map(len, map(str.encode, values)), np.int64, len(values))
+        return data + b"\0", lengths
+
+    def _enc_json(self, values: list) -> tuple[bytes, np.ndarray]:
+        try:
+            texts = list(map(_json_encode, values))
+        except (TypeError, ValueError):
+            raise _first_bad(values, _json_encode) from None
+        return self._enc_unicode(texts)
+
+    def _enc_pickle(self, values: list) -> tuple[bytes, np.ndarray]:
+        try:
+            blobs = [pickle.dumps(v, 5) for v in values]
+        except Exception:
+            raise _first_bad(values, _pickle_check) from None
+        return self._enc_bytes(blobs)
+
+    def decode(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
+        """Values of one chunk: `chunk` holds them all, value i is chunk[starts[i]:ends[i]]."""
+        n = len(starts)
+        if self.name == "bytes" or self.name == "pickle":
+            if chunk.count(b"\0") == n:
+                values = chunk.split(b"\0")
+                values.pop()
+            else:
+                values = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+            if self.name == "pickle":
+                return list(map(pickle.loads, values))
+            return values
+        encoding = "ascii" if self.name == "ascii" else "utf-8"
+        text = chunk.decode(encoding)
+        if text.count("\0") == n:
+            values = text.split("\0")
+            values.pop()
+        else:
+            parts = map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist()))
+            values = [p.decode(encoding) for p in parts]
+        if self.name == "json":
+            if n == 0:
+                return []
+            return json.loads("[" + ",".join(values) + "]")
+        return values
+
+
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _pickle_check(v: Any) -> None:
+    try:
+        pickle.dumps(v, 5)
+    except Exception as e:
+        raise TypeError(f"cannot be pickled: {e}") from None
+
+
+def _check_bytes(v: Any) -> None:
+    if not isinstance(v, bytes):
+        raise TypeError(f"only bytes are accepted, not {type(v).__name__}")
+
+
+def _check_str(v: Any) -> None:
+    if not isinstance(v, str):
+        raise TypeError(f"only str is accepted, not {type(v).__name__}")
+    v.encode("utf-8")
+
+
+def _check_ascii(v: Any) -> None:
+    if not isinstance(v, str | bytes):
+        raise TypeError(f"only str or bytes are accepted, not {type(v).__name__}")
+    if not v.isascii():
+        raise ValueError("not ASCII")
+
+
+class NumberType(ColumnType):
+    """number: any int up to 1007 bits or any float, each read back as the type it was."""
+
+    name = "number"
+    layout = "number"
+    has_minmax = True
+
+    def encode(self, values: list, none_support: bool) -> Numbers:
+        n = len(values)
+        types = set(map(type, values))
+        if types == {int}:
+            try:
+                payload = np.frombuffer(array("q", values), np.int64)
+                return Numbers(np.full(n, N_INT, np.uint8), payload.astype("<i8"), None)
+            except OverflowError:
+                pass
+        elif types == {float}:
+            payload = np.frombuffer(array("d", values), np.float64).astype("<f8").view("<i8")
+            return Numbers(np.full(n, N_FLOAT, np.uint8), payload, None)
+        return self._encode_mixed(values, none_support)
+
+    def _encode_mixed(self, values: list, none_support: bool) -> Numbers:
+        n = len(values)
+        kinds = np.empty(n, np.uint8)
+        payload = np.zeros(n, "<i8")
+        floats = payload.view("<f8")
+        big: list[bytes] = []
+        for ix, v in enumerate(values):
+            if v is None:
+                if not none_support:
+                    raise BadValue(ix, v, "None is not allowed (the column has none_support=False)")
+                kinds[ix] = N_NONE
+            elif isinstance(v, float):
+                kinds[ix] = N_FLOAT
+                floats[ix] = v
+            elif isinstance(v, int):
+                v = int(v)
+                if -(2**63) <= v < 2**63:
+                    kinds[ix] = N_INT
+                    payload[ix] = v
+                elif v.bit_length() > NUMBER_MAX_BITS:
+                    raise BadValue(ix, v, f"does not fit in {NUMBER_MAX_BITS} bits")
+                else:
+                    kinds[ix] = N_BIG
+                    big.append(big_to_bytes(v))
+            else:
+                raise BadValue(ix, v, f"only int and float are accepted, not {type(v).__name__}")
+        big_var = None
+        if big:
+            lengths = np.fromiter(map(len, big), np.int64, len(big))
+            big_var = Var(b"\0".join(big) + b"\0", lengths, None)
+        return Numbers(kinds, payload, big_var)
+
+    def decode(self, kinds: np.ndarray, payload: np.ndarray, big: list[int]) -> list:
+        if len(kinds) == 0:
+            return []
+        k0 = int(kinds[0])
+        if k0 != N_BIG and (kinds == k0).all():
+            if k0 == N_INT:
+                return payload.tolist()
+            if k0 == N_FLOAT:
+                return payload.view("<f8").tolist()
+            return [None] * len(kinds)
+        out = payload.astype(object)
+        is_float = kinds == N_FLOAT
+        out[is_float] = payload.view("<f8")[is_float].tolist()
+        out[kinds == N_NONE] = None
+        big_rows = np.flatnonzero(kinds == N_BIG)
+        if len(big_rows):
+            out[big_rows] = np.array(big, dtype=object)
+        return out.tolist()
+
+    def minmax(self, kinds: np.ndarray, payload: np.ndarray, big: list[int]) -> tuple[Any, Any]:
+        candidates: list[Any] = list(big)
+        ints = payload[kinds == N_INT]
+        if len(ints):
+            candidates += [int(ints.min()), int(ints.max())]
+        floats = payload.view("<f8")[kinds == N_FLOAT]
+        if len(floats):
+            candidates += [float(np.fmin.reduce(floats)), float(np.fmax.reduce(floats))]
+        return minmax_merge([(v, v) for v in candidates])
+
+
+def big_to_bytes(v: int) -> bytes:
+    """The minimal signed little-endian bytes of an int (number's big integers, their hash)."""
+    return v.to_bytes(v.bit_length() // 8 + 1, "little", signed=True)
+
+
+def minmax_merge(pairs: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    """Combine (min, max) pairs, ignoring None and NaN unless nothing else is there."""
+    lo = hi = None
+    for a, b in pairs:
+        if a is None:
+            continue
+        if lo is None or _nan(lo) or (a < lo and not _nan(a)):
+            lo = a
+        if hi is None or _nan(hi) or (b > hi and not _nan(b)):
+            hi = b
+    return lo, hi
+
+
+def _nan(v: Any) -> bool:
+    return isinstance(v, float) and v != v
+
+
+TYPES: dict[str, ColumnType] = {
+    t.name: t
+    for t in (
+        NumberType(),
+        _ComplexType("complex64", "<c16"),
+        _ComplexType("complex32", "<c8"),
+        _ArrayType("float64", "<f8", "d", "d"),
+        _ArrayType("float32", "<f4", "f", "f"),
+        _ArrayType("int64", "<i8", "q", "q"),
+        _ArrayType("int32", "<i4", "i", "i"),
+        _ArrayType("bool", "u1", "B", "?"),
+        _DateTimeType("datetime", "<i8", "datetime64[us]", datetime),
+        _DateTimeType("date", "<i8", "datetime64[D]", date),
+        _DateTimeType("time", "<i8", "timedelta64[us]", time),
+        BlobType("bytes"),
+        BlobType("ascii"),
+        BlobType("unicode"),
+        BlobType("json"),
+        BlobType("pickle"),
+    )
+}
+
+
+def minmax_to_json(typename: str, v: Any) -> Any:
+    """min/max as stored in dataset.json: dates and times as ISO text."""
+    if v is None:
+        return None
+    if typename in ("datetime", "date", "time"):
+        return v.isoformat()
+    return v
+
+
+def minmax_from_json(typename: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if typename == "datetime":
+        return datetime.fromisoformat(v)
+    if typename == "date":
+        return date.fromisoformat(v)
+    if typename == "time":
+        return time.fromisoformat(v)
+    return v
