@@ -59,6 +59,11 @@ class Method:
         return frozenset(found)
 
     @property
+    def input_directories(self) -> tuple[str, ...]:
+        """Options holding paths whose files enter the reuse key (see accnb.fingerprint)."""
+        return tuple(getattr(self.module, "input_directories", ()) or ())
+
+    @property
     def description(self) -> str:
         return (getattr(self.module, "description", "") or "").strip()
 
@@ -158,6 +163,11 @@ def _check_declarations(name: str, module: types.ModuleType) -> None:
                 raise MethodError(
                     f"method {name!r}: {kind} entry {item!r} must be a name or ['name']"
                 )
+    for option in getattr(module, "input_directories", ()) or ():
+        if option not in options:
+            raise MethodError(
+                f"method {name!r}: input_directories names {option!r}, which is not an option"
+            )
     for part in PARTS:
         func = getattr(module, part, None)
         if func is not None and not callable(func):

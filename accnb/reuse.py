@@ -11,12 +11,20 @@ from . import hashing
 
 
 def reuse_key(
-    method: str, method_hash: str, options: Any, inputs: dict[str, Any], slices: int
+    method: str,
+    method_hash: str,
+    options: Any,
+    inputs: dict[str, Any],
+    slices: int,
+    files: dict[str, str | None] | None = None,
 ) -> str:
     """What identifies a job: method name and hash, options with defaults filled,
-    the ids of its input jobs and datasets, and the slice count its datasets are cut in.
-    Never anything about when, where or by whom it was built."""
-    return hashing.json_digest([method, method_hash, options, inputs, slices])
+    the ids of its input jobs and datasets, the slice count its datasets are cut in, and
+    fingerprints of the input folders it declares. Never when, where or by whom it was built."""
+    key = [method, method_hash, options, inputs, slices]
+    if files:
+        key.append(files)
+    return hashing.json_digest(key)
 
 
 @dataclass
@@ -68,9 +76,10 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, st
     found = []
     if old["hash"] != new["hash"]:
         found.append(("source", ""))
-    for kind in ("options", "inputs"):
-        for name in sorted(set(old[kind]) | set(new[kind])):
-            if old[kind].get(name) != new[kind].get(name):
+    for kind in ("options", "inputs", "files"):
+        before, after = old.get(kind, {}), new.get(kind, {})
+        for name in sorted(set(before) | set(after)):
+            if before.get(name) != after.get(name):
                 found.append((kind, name))
     if old["slices"] != new["slices"]:
         found.append(("slices", ""))
@@ -82,6 +91,8 @@ def _describe(kind: str, name: str, old: dict[str, Any], new: dict[str, Any], so
         return _source_change(old, new, sources)
     if kind == "slices":
         return f"slices: {old['slices']} -> {new['slices']}"
+    if kind == "files":
+        return f"files under option {name} changed (added, removed or rewritten)"
     before, after = old[kind].get(name), new[kind].get(name)
     if kind == "options":
         return f"option {name}: {_show(before)} -> {_show(after)}"

@@ -363,6 +363,7 @@ def _flush_c_stdio() -> None:
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
     """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
     _become_child(outputs.pop("prepare"), leader=True)
+    os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
     job = CurrentJob(spec.jobid, spec.path)
     current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
     module = spec.method.module

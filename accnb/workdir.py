@@ -11,6 +11,7 @@ from typing import Any
 from . import method as methods
 from . import runner
 from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
+from .fingerprint import fingerprint
 from .job import WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import TaggedPrinter
@@ -199,8 +200,13 @@ class Workdir:
             inputs[input_name] = self._input_ids(
                 m, input_name, given_jobs.get(input_name), dataset=False
             )
+        for name in m.input_directories:  # jobs run in their own folder: paths must be absolute
+            normalized[name] = _absolute(normalized.get(name))
         options_key = canonical(normalized)
-        keys = [reuse_key(m.name, h, options_key, inputs, self.slices) for h in m.accepted_hashes]
+        files = {name: fingerprint(normalized.get(name)) for name in m.input_directories}
+        keys = [
+            reuse_key(m.name, h, options_key, inputs, self.slices, files) for h in m.accepted_hashes
+        ]
         setup = {
             "method": m.name,
             "hash": m.hash,
@@ -208,6 +214,7 @@ class Workdir:
             "source_file": m.filename,
             "options": options_key,
             "inputs": inputs,
+            "files": files,
             "slices": self.slices,
             "reuse_key": keys[0],
         }
@@ -319,6 +326,14 @@ class Workdir:
         if not ids:
             raise NoSuchJobError(f"no finished job of method {method!r} in {str(self.path)!r}")
         return Job(ids[-1], self.path / ids[-1])
+
+
+def _absolute(value: Any) -> Any:
+    if not value:
+        return value
+    if isinstance(value, str | os.PathLike):
+        return os.path.abspath(value)
+    return [os.path.abspath(v) for v in value]
 
 
 def _fill(found: DotDict, names: tuple[str, ...], inputs: dict, make: Any) -> None:

@@ -333,3 +333,72 @@ def test_equivalent_hashes_reuse_jobs_of_the_old_hash(wd, write_method):
         "eq", new_source + f"\nequivalent_hashes = {{{verifier!r}: ({old.params.hash!r},)}}\n"
     )
     assert wd.build("eq") == old
+
+
+def test_a_job_runs_in_its_own_folder_so_relative_files_land_there(wd, write_method):
+    write_method(
+        "relative",
+        """
+        def synthesis():
+            with open("note.txt", "w") as fh:
+                fh.write("inside")
+    """,
+    )
+    job = wd.build("relative")
+    assert job.files() == ["note.txt"] and job.open("note.txt").read() == "inside"
+
+
+LISTS = """
+import os
+options = dict(directory="")
+input_directories = ("directory",)
+
+def synthesis(options):
+    return sorted(os.listdir(options.directory))
+"""
+
+
+def test_a_changed_input_folder_is_built_again(wd, write_method, tmp_path, monkeypatch):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"1")
+    write_method("lists", LISTS)
+    monkeypatch.chdir(tmp_path)
+    first = wd.build("lists", directory="photos")
+    assert first.load() == ["a.jpg"] and first.params.options["directory"] == str(folder)
+    assert wd.build("lists", directory=str(folder)).reused
+    (folder / "b.jpg").write_bytes(b"2")
+    plan = wd.why_build("lists", directory="photos")
+    assert "files under option directory changed" in str(plan)
+    second = wd.build("lists", directory="photos")
+    assert second != first and second.load() == ["a.jpg", "b.jpg"]
+    (folder / "b.jpg").unlink()
+    assert wd.build("lists", directory="photos") == first
+
+
+def test_why_build_names_the_source_lines_options_and_inputs_that_differ(wd, write_method):
+    write_method("sums", SUMS)
+    write_method(
+        "double", "jobs = ('source',)\noptions = dict(k=2)\ndef synthesis(jobs):\n    return 1\n"
+    )
+    a, b = wd.build("sums", n=1), wd.build("sums", n=2)
+    wd.build("double", source=a)
+    assert (
+        str(wd.why_build("double", source=a))
+        == f"double: reuses {wd.latest('double')}, built with the same source, options and inputs"
+    )
+    plan = wd.why_build("double", source=b, k=3)
+    assert plan.reuses is None
+    assert plan.reasons == ["option k: 2 -> 3", f"input source: job {a} -> job {b}"]
+    write_method(
+        "double",
+        "jobs = ('source',)\noptions = dict(k=2)\ndef synthesis(jobs):\n    x = 1\n    return x\n",
+    )
+    assert wd.why_build("double", source=a).reasons == ["source changed (lines 4-5)"]
+
+
+def test_why_build_with_no_earlier_job_says_so(wd, write_method):
+    write_method("sums", SUMS)
+    assert wd.why_build("sums").reasons == [
+        "no job of method 'sums' has been built in this workdir"
+    ]
