@@ -35,6 +35,7 @@ class Method:
     depend_files: tuple[Path, ...] = ()
     accepted_hashes: tuple[str, ...] = ()
     stamp: tuple = field(default=(), repr=False)
+    helpers: dict[str, Path] = field(default_factory=dict)
 
     @property
     def options(self) -> dict:
@@ -81,11 +82,19 @@ class Method:
         }
 
 
-def load(name: str, source: str, filename: str, stamp: tuple = ()) -> Method:
+def load(
+    name: str,
+    source: str,
+    filename: str,
+    stamp: tuple = (),
+    helper_modules: dict[str, Path] | None = None,
+) -> Method:
     """Execute a method's source as a fresh module and read its declarations.
 
     `filename` is where tracebacks and `depend_extra` paths point: the method's file,
-    or the workdir's stored copy of a cell's source.
+    or the workdir's stored copy of a cell's source. `helper_modules` are modules defined
+    in notebook cells (name -> stored source); those the method imports count in its
+    hash like `depend_extra` files.
     """
     try:
         code = compile(source, filename, "exec")
@@ -107,7 +116,12 @@ def load(name: str, source: str, filename: str, stamp: tuple = ()) -> Method:
             f"method {name!r} failed to load ({filename}): {type(e).__name__}: {e}"
         ) from e
     _check_declarations(name, module)
-    depend_files = _depend_files(name, module, filename)
+    helpers = {
+        imported: helper_modules[imported]
+        for imported in _imported_names(source)
+        if imported in (helper_modules or {})
+    }
+    depend_files = _depend_files(name, module, filename) + tuple(helpers.values())
     method_hash = _combined_hash(code_hash, depend_files)
     accepted = (method_hash,) + _equivalent_hashes(name, module, source, depend_files)
     return Method(
@@ -120,6 +134,7 @@ def load(name: str, source: str, filename: str, stamp: tuple = ()) -> Method:
         depend_files=depend_files,
         accepted_hashes=accepted,
         stamp=stamp,
+        helpers=helpers,
     )
 
 
@@ -133,6 +148,32 @@ def file_stamp(paths: list[Path] | tuple[Path, ...]) -> tuple:
         except OSError:
             stamps.append(None)
     return tuple(stamps)
+
+
+def _imported_names(source: str) -> set[str]:
+    """Top-level names of the modules a source imports."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def load_helper_module(name: str, source: str, filename: str) -> types.ModuleType:
+    """Execute helper code from a notebook cell as an importable module `name`."""
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as e:
+        raise MethodError(
+            f"module {name!r} has a syntax error at line {e.lineno}: {e.msg}"
+        ) from None
+    _remember_source(filename, source)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    exec(code, module.__dict__)
+    return module
 
 
 def _remember_source(filename: str, source: str) -> None:

@@ -41,6 +41,16 @@ class AccnbMagics(Magics):
         method = current_workdir().method(args.name, self.shell.transform_cell(cell))
         _cell_of_source[method.filename] = _this_cell_number(self.shell)
 
+    @magic_arguments()
+    @argument("name", help="the module's name, as methods import it")
+    @cell_magic
+    def accmodule(self, line: str, cell: str) -> None:
+        """%%accmodule NAME: helper code methods can import; it counts in their hash."""
+        args = parse_argstring(self.accmodule, line)
+        module = current_workdir().module(args.name, self.shell.transform_cell(cell))
+        _cell_of_source[module.__file__] = _this_cell_number(self.shell)
+        self.shell.user_ns[args.name] = module
+
 
 def _this_cell_number(shell) -> int:
     """The N of the running cell's In [N]: its place in the input history, which IPython

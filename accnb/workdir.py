@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ class Workdir:
         self._registered: dict[str, methods.Method] = {}
         self._loaded: dict[str, methods.Method] = {}
         self._setups: dict[str, dict] = {}
+        self._helpers: dict[str, Path] = {}  # helper module name -> its stored source
 
     def __repr__(self) -> str:
         return f"Workdir({str(self.path)!r}, slices={self.slices})"
@@ -64,31 +66,53 @@ class Workdir:
             raise MethodError(f"method name {name!r} must be a Python identifier")
         digest = methods.hashing.text_digest(source)
         known = self._registered.get(name)
-        if known is not None and known.source_digest == digest:
+        if known is not None and known.source_digest == digest and self._helpers_current(known):
             return known
         filename = str(self.store.store_source(digest, source))
-        loaded = methods.load(name, source, filename)
+        loaded = methods.load(name, source, filename, helper_modules=self._helpers)
         runner.check_arguments(loaded)
         self._registered[name] = loaded
         return loaded
 
     def get_method(self, name: str) -> methods.Method:
         """The current version of a method, reloaded when its file or depend_extra changed."""
-        if name in self._registered:
-            return self._registered[name]
+        registered = self._registered.get(name)
+        if registered is not None:
+            if self._helpers_current(registered):
+                return registered
+            return self.method(name, registered.source)
         loaded = self._loaded.get(name)
-        if loaded is not None:
+        if loaded is not None and self._helpers_current(loaded):
             watched = (Path(loaded.filename), *loaded.depend_files)
             if methods.file_stamp(watched) == loaded.stamp:
                 return loaded
         path = self._find_method_file(name)
         source = path.read_text(encoding="utf-8")
-        loaded = methods.load(name, source, str(path))
+        loaded = methods.load(name, source, str(path), helper_modules=self._helpers)
         loaded.stamp = methods.file_stamp((path, *loaded.depend_files))
         runner.check_arguments(loaded)
         self.store.store_source(loaded.source_digest, source)
         self._loaded[name] = loaded
         return loaded
+
+    def module(self, name: str, source: str) -> Any:
+        """Register helper code as an importable module; methods importing it count it in their hash."""
+        if not name.isidentifier():
+            raise MethodError(f"module name {name!r} must be a Python identifier")
+        existing = sys.modules.get(name)
+        if existing is not None and name not in self._helpers:
+            raise MethodError(
+                f"module name {name!r} is already taken by {existing!r}: choose another"
+            )
+        path = self.store.store_source(methods.hashing.text_digest(source), source)
+        module = methods.load_helper_module(name, source, str(path))
+        sys.modules[name] = module
+        self._helpers[name] = path
+        return module
+
+    def _helpers_current(self, m: methods.Method) -> bool:
+        """Whether the helper modules a method imported are still the ones it was loaded with."""
+        return all(self._helpers.get(name) == path for name, path in m.helpers.items())
 
     def _find_method_file(self, name: str) -> Path:
         for folder in self.method_dirs:

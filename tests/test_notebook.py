@@ -110,3 +110,25 @@ def test_a_wrong_option_is_a_one_line_error(tmp_path):
     [error] = errors(cells[2])
     assert error.ename == "OptionError"
     assert len(error.traceback) == 1 and "'size'" in error.traceback[0]
+
+
+def test_a_helper_module_cell_counts_in_the_hash_of_methods_using_it(tmp_path):
+    helper_v1 = "%%accmodule shared\ndef scale(x):\n    return x * 10"
+    helper_v2 = "%%accmodule shared\ndef scale(x):\n    return x * 100"
+    method = "%%accmethod uses\nfrom shared import scale\ndef synthesis():\n    return scale(2)"
+    cells = run(
+        [
+            SETUP,
+            helper_v1,
+            method,
+            "a = build('uses'); print(a, a.reused, a.load())",
+            helper_v2,
+            "b = build('uses'); print(b, b.reused, b.load())",
+            helper_v1,
+            "c = build('uses'); print(c, c.reused, c.load())",
+            "print(shared.scale(1))",
+        ],
+        tmp_path,
+    )
+    lines = [stream_text(cells[i]).strip() for i in (3, 5, 7, 8)]
+    assert lines == ["wd-0 False 20", "wd-1 False 200", "wd-0 True 20", "10"]
