@@ -150,16 +150,17 @@ class Job(str):
     def dataset(self, name: str = "default"):
         from .dataset import Dataset
 
-        return Dataset(f"{self.jobid}/{name}")
+        return Dataset(self, name)
 
     @property
     def datasets(self) -> list:
         from .dataset import Dataset
+        from .dataset.layout import META
 
         base = self.path / "datasets"
         if not base.is_dir():
             return []
-        return [Dataset(f"{self.jobid}/{p.name}") for p in sorted(base.iterdir()) if p.is_dir()]
+        return [Dataset(self, p.name) for p in sorted(base.iterdir()) if (p / META).exists()]
 
 
 class CurrentJob(Job):

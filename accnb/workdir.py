@@ -281,10 +281,7 @@ class Workdir:
     def _input_objects(self, m: methods.Method, inputs: dict) -> tuple[DotDict, DotDict]:
         """Datasets and jobs as the method sees them: Dataset and Job objects."""
         datasets, jobs = DotDict(), DotDict()
-        if m.datasets:
-            from .dataset import Dataset
-
-            _fill(datasets, m.datasets, inputs, Dataset)
+        _fill(datasets, m.datasets, inputs, self.dataset)
         _fill(jobs, m.jobs, inputs, self.job)
         return datasets, jobs
 
@@ -334,11 +331,9 @@ class Workdir:
         return Job(jobid, self.store.job_path(jobid))
 
     def dataset(self, dsid: str):
-        from .dataset import Dataset
-
-        jobid = dsid.split("/", 1)[0]
-        self.store.job_path(jobid)
-        return Dataset(dsid if "/" in dsid else f"{dsid}/default")
+        """A dataset by id: "jobid/name", or "jobid" for its default dataset."""
+        jobid, _, name = str(dsid).partition("/")
+        return self.job(jobid).dataset(name or "default")
 
     def jobs(self, method: str | None = None) -> list[Job]:
         """Every job in the workdir (finished or not), oldest first; or the finished ones of a method."""
