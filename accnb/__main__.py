@@ -1,0 +1,5 @@
+"""`python -m accnb`: the `accnb` command."""
+
+from .cli import main
+
+raise SystemExit(main())

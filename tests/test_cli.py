@@ -1,0 +1,322 @@
+"""The `accnb` command, run as a user runs it: in a project folder, output and exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SUMS = """
+description = "Sums the numbers below n, in slices."
+options = dict(n=10, label=str, tags=[str])
+
+def prepare(options):
+    print("summing below", options.n)
+    return options.n
+
+def analysis(sliceno, slices, prepare_res):
+    return sum(range(sliceno, prepare_res, slices))
+
+def synthesis(analysis_res, job):
+    with job.open("total.txt", "w") as fh:
+        fh.write("done")
+    return analysis_res.merge_auto()
+"""
+
+TABLE = """
+jobs = ("source",)
+
+def synthesis(job, jobs):
+    dw = job.datasetwriter()
+    dw.add("n", "int64")
+    dw.set_slice(0)
+    dw.write(jobs.source.load())
+    dw.set_slice(1)
+    dw.write(3)
+"""
+
+FAILS = """
+def analysis(sliceno):
+    if sliceno == 1:
+        return {}["missing"]
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, write_method) -> Path:
+    """A project folder: methods sums, table and fails, and a build.py of sums and table."""
+    write_method("sums", SUMS)
+    write_method("table", TABLE)
+    write_method("fails", FAILS)
+    script(tmp_path, "build.py", 's = urd.build("sums", n=100)\nurd.build("table", source=s)')
+    return tmp_path
+
+
+def script(folder: Path, name: str, body: str) -> Path:
+    """A build script whose main(urd) runs `body`."""
+    path = folder / name
+    path.write_text("def main(urd):\n" + textwrap.indent(body, "    ") + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def being_built(workdir: Path, jobid: str) -> Iterator[Path]:
+    """A job directory of sums whose reuse key is locked, as while its build runs."""
+    path = workdir / jobid
+    path.mkdir()
+    (path / "setup.json").write_text(json.dumps({"method": "sums", "reuse_key": "k"}))
+    fd = os.open(workdir / ".accnb" / "locks" / "k", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield path
+    finally:
+        os.close(fd)
+
+
+def accnb(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    if args and args[0] == "run":
+        args = (*args, "--slices", "2")
+    return subprocess.run(
+        [sys.executable, "-m", "accnb", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# --- accnb run
+
+
+def test_run_builds_the_build_script_s_jobs_and_prints_a_line_per_build(project):
+    out = ok(accnb(project, "run"))
+    assert "[prepare] summing below 100" in out  # the job's own output, relayed live
+    lines = [line.split() for line in out.splitlines() if not line.startswith("[")]
+    assert [line[:3] for line in lines] == [
+        ["workdir-0", "sums", "built"],
+        ["workdir-1", "table", "built"],
+    ]
+    assert (project / "workdir" / "workdir-1" / "post.json").exists()
+
+
+def test_a_second_run_reuses_the_finished_jobs(project):
+    ok(accnb(project, "run"))
+    out = ok(accnb(project, "run"))
+    assert out.splitlines() == ["workdir-0 sums reused", "workdir-1 table reused"]
+
+
+def test_run_name_finds_build_name_py_in_the_methods_folder(project):
+    script(project / "methods", "build_small.py", 'urd.build("sums", n=3)')
+    out = ok(accnb(project, "run", "small"))
+    assert "workdir-0 sums built in" in out
+
+
+def test_urd_has_the_workdir_and_why_build(project):
+    script(project, "explain.py", 'print(urd.workdir.path.name)\nprint(urd.why_build("sums"))')
+    out = ok(accnb(project, "run", "explain.py"))
+    assert out.splitlines() == [
+        "workdir",
+        "sums: runs again: no job of method 'sums' has been built in this workdir",
+    ]
+
+
+def test_a_failed_job_exits_1_with_the_method_traceback_and_none_of_accnb(project):
+    script(project, "build.py", 'urd.build("fails")')
+    result = accnb(project, "run")
+    assert result.returncode == 1
+    assert result.stderr.startswith("fails (workdir-0) failed in analysis(1): KeyError: 'missing'")
+    assert 'methods/a_fails.py", line 4, in analysis' in result.stderr
+    assert "accnb/" not in result.stderr
+
+
+def test_an_exception_in_the_build_script_shows_its_traceback_without_accnb_frames(project):
+    script(project, "build.py", 'urd.build("sums")\nraise ValueError("the script is wrong")')
+    result = accnb(project, "run")
+    assert result.returncode == 1
+    assert 'build.py", line 3, in main' in result.stderr
+    assert result.stderr.endswith("ValueError: the script is wrong\n")
+    assert "accnb/" not in result.stderr
+
+
+# --- accnb jobs and accnb job
+
+
+def test_jobs_lists_each_job_with_method_state_time_and_use_as_input(project):
+    ok(accnb(project, "run"))
+    script(project, "build.py", 'urd.build("fails")')
+    accnb(project, "run")
+    table = ok(accnb(project, "jobs")).split("\n\n")[0].splitlines()
+    assert table[0].split() == ["job", "method", "state", "time", "used", "as", "input", "by"]
+    rows = [line.split() for line in table[1:]]
+    assert [(r[0], r[1], r[2], r[-1]) for r in rows] == [
+        ("workdir-0", "sums", "finished", "1"),
+        ("workdir-1", "table", "finished", "0"),
+        ("workdir-2", "fails", "failed", "0"),
+    ]
+    assert rows[0][4] == "s" and float(rows[0][3]) >= 0
+    assert rows[2][3] == "-"
+
+
+def test_jobs_says_building_for_a_job_whose_build_holds_its_lock(project):
+    ok(accnb(project, "run"))
+    with being_built(project / "workdir", "workdir-2"):
+        out = ok(accnb(project, "jobs"))
+    assert "workdir-2  sums    building" in out
+
+
+def test_jobs_method_lists_only_that_method_s_jobs(project):
+    ok(accnb(project, "run"))
+    out = ok(accnb(project, "jobs", "--method", "table"))
+    assert "workdir-1" in out and "workdir-0" not in out
+
+
+def test_jobs_ends_with_the_space_used_per_method(project):
+    ok(accnb(project, "run"))
+    out = ok(accnb(project, "jobs"))
+    space = out.split("space used:\n")[1].splitlines()
+    assert [line.split()[0] for line in space] == ["sums", "table", "total"]
+    assert space[0].split()[2:] == ["KiB", "1", "job"]
+
+
+def test_job_shows_options_inputs_result_files_and_output(project):
+    ok(accnb(project, "run"))
+    out = ok(accnb(project, "job", "workdir-0"))
+    assert out.splitlines()[0] == "workdir-0  sums  finished"
+    assert "options    label = None, n = 100, tags = []\n" in out
+    assert "result     4950\n" in out
+    assert "files      total.txt\n" in out
+    assert out.endswith("output:\n[prepare] summing below 100\n")
+    assert "inputs     source = workdir-0\n" in ok(accnb(project, "job", "workdir-1"))
+
+
+def test_job_shows_datasets_with_their_columns_and_lines(project):
+    ok(accnb(project, "run"))
+    out = ok(accnb(project, "job", "workdir-1"))
+    assert "datasets:\n  default: 2 lines, columns n (int64)\n" in out
+
+
+def test_job_shows_where_a_failed_job_failed(project):
+    script(project, "build.py", 'urd.build("fails")')
+    accnb(project, "run")
+    out = ok(accnb(project, "job", "workdir-0"))
+    assert out.splitlines()[0] == "workdir-0  fails  failed"
+    assert "failed     in analysis(1): KeyError: 'missing'\n" in out
+
+
+# --- accnb method
+
+
+def test_method_shows_source_description_options_and_inputs(project):
+    out = ok(accnb(project, "method", "sums"))
+    assert f"source     {project / 'methods' / 'a_sums.py'}\n" in out
+    assert "description:\n  Sums the numbers below n, in slices.\n" in out
+    options = out.split("options:\n")[1].splitlines()[:3]
+    assert [line.split() for line in options] == [
+        ["label", "str", "default", "None"],
+        ["n", "int", "default", "10"],
+        ["tags", "list", "of", "str", "default", "[]"],
+    ]
+    assert "jobs       source\n" in ok(accnb(project, "method", "table"))
+
+
+# --- accnb gc
+
+
+def test_gc_removes_failed_jobs_and_keeps_finished_ones(project):
+    ok(accnb(project, "run"))
+    (project / "build.py").rename(project / "again.py")
+    script(project, "build.py", 'urd.build("fails")')
+    assert accnb(project, "run").returncode == 1
+    out = ok(accnb(project, "gc"))
+    assert out.splitlines()[0].startswith("removed workdir-2 (fails, failed, ")
+    assert "freed " in out
+    workdir = project / "workdir"
+    assert sorted(p.name for p in workdir.iterdir()) == [".accnb", "workdir-0", "workdir-1"]
+    assert "workdir-0 sums reused" in ok(accnb(project, "run", "again.py"))
+
+
+def test_gc_dry_run_says_what_it_would_remove_and_removes_nothing(project):
+    script(project, "build.py", 'urd.build("fails")')
+    accnb(project, "run")
+    out = ok(accnb(project, "gc", "--dry-run"))
+    assert out.startswith("would remove workdir-0 (fails, failed, ")
+    assert (project / "workdir" / "workdir-0").is_dir()
+
+
+def test_gc_leaves_a_job_that_is_being_built(project):
+    ok(accnb(project, "run"))
+    with being_built(project / "workdir", "workdir-2") as building:
+        out = ok(accnb(project, "gc"))
+    assert "kept workdir-2: being built" in out
+    assert building.is_dir()
+    assert "removed workdir-2 (sums, unfinished, " in ok(accnb(project, "gc"))
+
+
+# --- errors: one line, no traceback
+
+
+def test_an_unknown_method_is_one_line_suggesting_close_names(project):
+    err = assert_one_line_error(accnb(project, "method", "sum"), 2)
+    assert "unknown method 'sum'" in err and "did you mean sums" in err
+
+
+def test_a_syntax_error_in_a_method_is_one_line_naming_the_build_line_and_the_method_line(
+    project, write_method
+):
+    write_method("broken", "def analysis(:\n    pass\n")
+    script(project, "build.py", 'urd.build("broken")')
+    err = assert_one_line_error(accnb(project, "run"), 1)
+    assert err.startswith("accnb: build.py:2: method 'broken' has a syntax error at ")
+    assert "a_broken.py:1" in err
+
+
+def test_an_error_in_a_build_call_is_one_line_naming_the_script_line(project):
+    script(project, "build.py", 'urd.build("sums", m=3)')
+    err = assert_one_line_error(accnb(project, "run"), 1)
+    assert err.startswith("accnb: build.py:2: sums: unknown option 'm'")
+
+
+@pytest.mark.parametrize("command", [["jobs"], ["job", "workdir-0"], ["gc"]])
+def test_a_missing_workdir_is_one_line_and_is_not_created(project, command):
+    err = assert_one_line_error(accnb(project, *command, "--workdir", "elsewhere"), 2)
+    assert "workdir 'elsewhere' does not exist" in err
+    assert not (project / "elsewhere").exists()
+
+
+def test_an_unknown_job_id_is_one_line(project):
+    ok(accnb(project, "run"))
+    err = assert_one_line_error(accnb(project, "job", "workdir-7"), 2)
+    assert "no job 'workdir-7'" in err
+
+
+def test_a_missing_build_script_is_one_line(project):
+    err = assert_one_line_error(accnb(project, "run", "nightly"), 2)
+    assert "no build script 'nightly'" in err and "build_nightly.py" in err
+    (project / "build.py").unlink()
+    assert "no build.py here" in assert_one_line_error(accnb(project, "run"), 2)
+
+
+def test_no_command_prints_usage_and_exits_2(project):
+    result = accnb(project)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: accnb")
