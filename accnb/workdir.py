@@ -304,11 +304,14 @@ class Workdir:
         write_json(path / SETUP, setup)
         self._setups[jobid] = setup
         printer = TaggedPrinter() if relay is None else None
+        relay = relay or printer
+        if why.compared_with:  # a first build needs no explaining
+            relay("build", f"{jobid}: {why}\n")
         spec = runner.JobSpec(
             method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
         )
         try:
-            timings = runner.run(spec, relay or printer)
+            timings = runner.run(spec, relay)
         finally:
             if printer is not None:
                 printer.close()

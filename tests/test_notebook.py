@@ -94,7 +94,7 @@ def test_editing_a_cell_rebuilds_and_reverting_reuses(tmp_path):
         ],
         tmp_path,
     )
-    lines = [stream_text(cells[i]).strip() for i in (2, 4, 6, 8)]
+    lines = [stream_text(cells[i]).strip().splitlines()[-1] for i in (2, 4, 6, 8)]
     assert lines == ["wd-0 False", "wd-0 True", "wd-1 False", "wd-0 True"]
 
 
@@ -130,5 +130,22 @@ def test_a_helper_module_cell_counts_in_the_hash_of_methods_using_it(tmp_path):
         ],
         tmp_path,
     )
-    lines = [stream_text(cells[i]).strip() for i in (3, 5, 7, 8)]
+    lines = [stream_text(cells[i]).strip().splitlines()[-1] for i in (3, 5, 7, 8)]
     assert lines == ["wd-0 False 20", "wd-1 False 200", "wd-0 True 20", "10"]
+
+
+def test_a_build_that_runs_again_says_why_in_the_cell(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod sized\noptions = dict(size=100)\ndef synthesis(options):\n    return options.size",
+            "build('sized', size=100)",
+            "build('sized', size=128)",
+        ],
+        tmp_path,
+    )
+    assert "[build]" not in stream_text(cells[2])
+    assert (
+        "[build] wd-1: sized: runs again (compared with wd-0): option size: 100 -> 128"
+        in stream_text(cells[3])
+    )
