@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,29 +95,55 @@ class JobStore:
 
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:
-        """Hold the lock of one reuse key: a second builder of the same job waits here."""
-        fd = os.open(self.meta / "locks" / key, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+        """Hold the lock of one reuse key: a second builder of the same job waits here.
+
+        `accnb gc` deletes lock files (holding their lock); a file deleted between our open
+        and our flock would lock nothing, so we check we hold the file that is there.
+        """
+        path = self.meta / "locks" / key
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            os.close(fd)
+        try:
             yield
         finally:
             os.close(fd)  # releases the lock
 
     # --- job directories
 
-    def new_job(self) -> tuple[str, Path]:
-        """Allocate the next job id by creating its directory (atomic across processes)."""
+    def new_job(self, setup: dict[str, Any]) -> tuple[str, Path]:
+        """Create the next job directory with its setup.json already inside.
+
+        The directory is made under a temporary name and renamed to its id, which fails
+        if another process took that id: so ids are unique across processes, and a job
+        directory never exists without its setup (whose reuse key `accnb gc` needs).
+        """
         if self._next_number is None:
             self._next_number = self._highest_number() + 1
-        while True:
-            jobid = f"{self.name}-{self._next_number}"
-            path = self.path / jobid
-            self._next_number += 1
-            try:
-                path.mkdir()
-            except FileExistsError:
-                continue
-            return jobid, path
+        tmp = self.path / f".new-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+        try:
+            while True:
+                jobid = f"{self.name}-{self._next_number}"
+                self._next_number += 1
+                write_json(tmp / SETUP, dict(setup, jobid=jobid))
+                path = self.path / jobid
+                try:
+                    os.rename(tmp, path)  # refuses an existing non-empty directory
+                except OSError as e:
+                    if path.exists():
+                        continue
+                    raise e
+                return jobid, path
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _highest_number(self) -> int:
         highest = -1

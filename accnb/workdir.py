@@ -17,7 +17,7 @@ from .job import WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import TaggedPrinter
 from .reuse import BuildPlan, explain, reuse_key
-from .store import FINISHED, SETUP, JobStore, read_json, write_json
+from .store import FINISHED, SETUP, JobStore, read_json
 
 STANDARD_METHODS = Path(__file__).resolve().parent.parent / "methods"
 
@@ -142,7 +142,7 @@ class Workdir:
                     stem = path.stem
                     if stem.startswith("a_"):
                         names.add(stem[2:])
-                    elif not stem.startswith(("_", "build")):
+                    elif not (stem.startswith(("_", "build_")) or stem == "build"):
                         names.add(stem)
         return names
 
@@ -290,7 +290,9 @@ class Workdir:
     ) -> Job:
         datasets, jobs = self._input_objects(m, setup["inputs"])
         why = self._explain(setup)
-        jobid, path = self.store.new_job()
+        setup.update(started=time.time(), why=why.reasons)
+        jobid, path = self.store.new_job(setup)
+        setup["jobid"] = jobid
         params = DotDict(
             jobid=jobid,
             method=m.name,
@@ -300,8 +302,6 @@ class Workdir:
             datasets=datasets,
             jobs=jobs,
         )
-        setup.update(jobid=jobid, started=time.time(), why=why.reasons)
-        write_json(path / SETUP, setup)
         self._setups[jobid] = setup
         printer = TaggedPrinter() if relay is None else None
         relay = relay or printer
