@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import pickle
+import struct
 from array import array
 from datetime import date, datetime, time
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -155,6 +157,11 @@ class FixedType(ColumnType):
     _filler: Any = 0
 
 
+@lru_cache(maxsize=64)
+def _packer(code: str, n: int) -> struct.Struct:
+    return struct.Struct(f"<{n}{code}")
+
+
 class _ArrayType(FixedType):
     """int64, int32, float64, float32 and bool: converted and checked by array.array in C."""
 
@@ -163,17 +170,25 @@ class _ArrayType(FixedType):
     def __init__(self, name: str, dtype: str, code: str, mv_format: str) -> None:
         super().__init__(name, dtype)
         self.code = code
+        # float32 goes through array(), which rounds huge values to inf as the Accelerator
+        self.struct_code = code if code in "qid" else None
         self.mv_format = mv_format
         self._is_float = self.dtype.kind == "f"
 
     def encode(self, values: list, none_support: bool) -> Fixed:
-        try:  # the hot path: array() converts and checks in C, and rejects None
-            arr = np.frombuffer(array(self.code, values), self.dtype.newbyteorder("="))
-        except (TypeError, ValueError, OverflowError):
+        try:  # the hot path: struct/array convert and check in C, and reject None
+            if self.struct_code:  # struct is faster than array
+                arr = np.frombuffer(
+                    _packer(self.struct_code, len(values)).pack(*values), self.dtype
+                )
+            else:
+                arr = np.frombuffer(array(self.code, values), self.dtype.newbyteorder("="))
+                arr = arr.astype(self.dtype, copy=False)
+        except (TypeError, ValueError, OverflowError, struct.error):
             return super().encode(values, none_support)
         if self.name == "bool" and len(arr) and arr.max() > 1:
             return super().encode(values, none_support)
-        return Fixed(arr.astype(self.dtype, copy=False), None)
+        return Fixed(arr, None)
 
     def _convert(self, values: list) -> np.ndarray:
         try:

@@ -255,8 +255,9 @@ class DatasetWriter:
     def _begin(self, mode: str, sliceno: int | None) -> None:
         self._mode = mode
         self._sliceno = sliceno
-        if sliceno is not None and sliceno not in self._outs:
-            self._outs[sliceno] = _SliceOut(len(self._order))
+        for s in range(self.slices) if mode == "split" else (sliceno,):
+            if s not in self._outs:
+                self._outs[s] = _SliceOut(len(self._order))
         if not self._buf:
             self._buf = [[] for _ in self._order]
             self._funcs = self._make_write_functions()
@@ -291,9 +292,11 @@ class DatasetWriter:
         m, bad, flush, extra = (_clean_name(n, used) for n in ("M", "bad", "flush", "extra"))
         n = len(names)
         src = [f"def make({', '.join(bufs)}, {m}, {bad}, {flush}):"]
-        src.append(f" def write({', '.join(f'{a}={m}' for a in names)}, *{extra}):")
-        src.append(f"  if {extra} or {' or '.join(f'{a} is {m}' for a in names)}:")
-        src.append(f"   {bad}(({', '.join(names)},) + {extra})")
+        # Defaults catch a missing value and `extra` one too many, cheaper than *args;
+        # more values than that are Python's TypeError.
+        src.append(f" def write({', '.join(f'{a}={m}' for a in names)}, {extra}={m}):")
+        src.append(f"  if {' or '.join(f'{a} is {m}' for a in names)} or {extra} is not {m}:")
+        src.append(f"   {bad}(({', '.join(names)}, {extra}))")
         src += [f"  {b}.append({a})" for a, b in zip(names, bufs, strict=True)]
         src.append(f"  if len({bufs[0]}) == {CHUNK}: {flush}()")
         src.append(" def write_list(values):")
@@ -405,8 +408,6 @@ class DatasetWriter:
             else:
                 keep = (ids == sliceno).tolist()
                 sub = [list(compress(lst, keep)) for lst in lists]
-            if sliceno not in self._outs:
-                self._outs[sliceno] = _SliceOut(len(self._order))
             self._append(sliceno, self._encode(sub, rows), sub)
 
     def _append(self, sliceno: int, encs: list, lists: list[list]) -> None:
