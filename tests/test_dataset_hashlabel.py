@@ -1,0 +1,172 @@
+"""hashlabel: rows go to the slice their value hashes to, with a hash fixed across processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime, time
+
+import pytest
+from test_dataset_support import SLICES, job_fixture  # noqa: F401 - the job fixture
+
+from accnb.dataset import Dataset, DatasetWriter
+from accnb.dataset.partition import hash_value, slice_of
+from accnb.errors import DatasetError
+
+ALL_DATA = list(zip(range(1000), reversed(range(1000)), strict=True))
+
+
+def split_written(name: str, typ: str, hashlabel: str | None, rows=ALL_DATA) -> Dataset:
+    dw = DatasetWriter(name=name, hashlabel=hashlabel)
+    dw.add("up", typ)
+    dw.add("down", typ)
+    write = dw.get_split_write()
+    for row in rows:
+        write(*row)
+    return dw.finish()
+
+
+def test_hash_values_are_fixed():
+    # Changing these moves rows of existing datasets to other slices: don't.
+    assert hash_value(None) == 0
+    assert hash_value(0) == 0
+    assert hash_value(1) == 0x5692161D100B05E5
+    assert hash_value(-1) == 0xB4D055FCF2CBBD7B
+    assert hash_value("accnb") == hash_value(b"accnb") == 0x1D93130B29E65BF3
+    assert hash_value(0.5) == 0x440FE4CE5F2D375
+
+
+def test_hash_is_the_same_in_another_process():
+    code = "from accnb.dataset.partition import hash_value; print(hash_value('x'), hash_value(2.5))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [str(hash_value("x")), str(hash_value(2.5))]
+
+
+def test_equal_numbers_hash_alike_in_every_numeric_type():
+    assert len({hash_value(v) for v in (42, 42.0, 42 + 0j, True * 42)}) == 1
+    assert hash_value(True) == hash_value(1)
+
+
+def test_datetime_on_1970_01_01_hashes_like_time():
+    assert hash_value(datetime(1970, 1, 1, 3, 4, 5, 6)) == hash_value(time(3, 4, 5, 6))
+
+
+def test_date_hashes_like_its_midnight():
+    assert hash_value(date(2020, 2, 3)) == hash_value(datetime(2020, 2, 3))
+
+
+@pytest.mark.parametrize("typ", ["int32", "int64", "float32", "float64", "number", "complex64"])
+def test_split_write_puts_rows_where_they_hash(job, typ):
+    ds = split_written("hashed", typ, "up")
+    for sliceno in range(SLICES):
+        assert {slice_of(v, SLICES) for v in ds.iterate(sliceno, "up")} <= {sliceno}
+    rows = [(int(abs(a)), int(abs(b))) for a, b in ds.iterate(None, ("up", "down"))]
+    assert sorted(rows) == ALL_DATA
+    assert ds.hashlabel == "up"
+
+
+def test_numeric_types_put_the_same_values_in_the_same_slices(job):
+    results = []
+    for typ in ("int32", "int64", "float64", "number", "complex32"):
+        ds = split_written(typ, typ, "down")
+        results.append([sorted(int(abs(v)) for v in ds.iterate(s, "down")) for s in range(SLICES)])
+    assert all(r == results[0] for r in results)
+
+
+def test_text_types_put_the_same_values_in_the_same_slices(job):
+    rows = [(str(a), str(b)) for a, b in ALL_DATA]
+    results = []
+    for typ in ("ascii", "unicode"):
+        ds = split_written(typ, typ, "up", rows)
+        results.append([list(ds.iterate(s, "up")) for s in range(SLICES)])
+    as_bytes = split_written("bytes", "bytes", "up", [(a.encode(), b.encode()) for a, b in rows])
+    results.append([[v.decode() for v in as_bytes.iterate(s, "up")] for s in range(SLICES)])
+    assert results[0] == results[1] == results[2]
+
+
+def test_hashing_on_another_column_changes_the_distribution(job):
+    up = split_written("up", "int64", "up")
+    down = split_written("down", "int64", "down")
+    assert list(up.iterate(None)) != list(down.iterate(None))
+    assert sorted(up.iterate(None, ("up", "down"))) == sorted(down.iterate(None, ("up", "down")))
+
+
+def test_none_goes_to_slice_zero(job):
+    dw = DatasetWriter(hashlabel="a")
+    dw.add("a", "int64", none_support=True)
+    dw.get_split_write()(None)
+    assert dw.finish().lines == [1, 0, 0]
+
+
+def test_writing_to_the_wrong_slice_in_analysis_is_an_error(job):
+    DatasetWriter(columns={"up": "int64"}, hashlabel="up")
+    job.prepare_done()
+    wrong = next(v for v in range(100) if slice_of(v, SLICES) != 0)
+
+    def analysis(sliceno):
+        if sliceno == 0:
+            DatasetWriter().write(wrong)
+            with pytest.raises(DatasetError, match=f"belongs in slice {slice_of(wrong, SLICES)}"):
+                DatasetWriter()._flush()
+
+    job.analysis(analysis)
+
+
+def test_hashcheck_tells_if_a_value_belongs_here(job):
+    dw = DatasetWriter(columns={"up": "int64", "down": "int64"}, hashlabel="up")
+    job.prepare_done()
+
+    def analysis(sliceno):
+        for up, down in ALL_DATA:
+            if dw.hashcheck(up):
+                dw.write(down, up)
+
+    job.analysis(analysis)
+    job.synthesis_done()
+    ds = Dataset("t-1")
+    assert len(ds) == len(ALL_DATA)
+    for sliceno in range(SLICES):
+        assert {slice_of(v, SLICES) for v in ds.iterate(sliceno, "up")} == {sliceno}
+
+
+def test_enable_hash_discard_drops_rows_of_other_slices(job):
+    DatasetWriter(columns={"up": "int64", "down": "int64"}, hashlabel="down")
+    job.prepare_done()
+
+    def analysis(sliceno):
+        dw = DatasetWriter()
+        dw.enable_hash_discard()
+        for up, down in ALL_DATA:
+            dw.write(down, up)
+
+    job.analysis(analysis)
+    job.synthesis_done()
+    ds = Dataset("t-1")
+    assert sorted(ds.iterate(None, ("up", "down"))) == ALL_DATA
+    assert list(ds.iterate(None)) == list(split_written("check", "int64", "down").iterate(None))
+
+
+def test_iterating_with_the_wrong_hashlabel_is_an_error(job):
+    ds = split_written("up", "int64", "up")
+    with pytest.raises(DatasetError, match="hashlabel 'up', not 'down'"):
+        ds.iterate(None, hashlabel="down")
+
+
+def test_rehash_gives_the_rows_of_another_hashing(job):
+    up = split_written("up", "int64", "up")
+    down = split_written("down", "int64", "down")
+    for sliceno in range(SLICES):
+        got = sorted(up.iterate(sliceno, hashlabel="down", rehash=True))
+        assert got == sorted(down.iterate(sliceno))
+
+
+def test_hashlabel_must_be_a_written_column(job):
+    dw = DatasetWriter(columns={"a": "int64"}, hashlabel="b")
+    with pytest.raises(DatasetError, match="'b' is not written"):
+        dw.set_slice(0)
+
+
+def test_json_columns_cannot_be_hashed(job):
+    dw = DatasetWriter(columns={"a": "json"}, hashlabel="a")
+    with pytest.raises(DatasetError, match="unhashable"):
+        dw.get_split_write()
