@@ -244,6 +244,14 @@ def _job_error(spec: JobSpec, status: int) -> JobError:
             "Killed" if status < 0 else "Exit",
             _exit_description("the job process", status),
         )
+    # The stored output ends with the traceback, as a terminal would have shown it; it is
+    # not relayed live, since the caller shows it once, with the JobError.
+    part_file = str(failure["sliceno"]) if failure.get("sliceno") is not None else failure["part"]
+    if part_file in ("prepare", "synthesis") or part_file.isdigit():
+        with open(spec.path / OUTPUT / part_file, "a", encoding="utf-8") as fh:
+            fh.write(
+                failure.get("traceback") or f"{failure['exc_type']}: {failure['exc_message']}\n"
+            )
     return JobError(
         spec.jobid,
         spec.method.name,
@@ -520,8 +528,6 @@ def _report(
     job_path: Path, part: str, exc: BaseException, name: str, sliceno: int | None = None
 ) -> None:
     tb = format_method_traceback(exc)
-    sys.stderr.write(tb)  # into the stored output too, as it happened
-    sys.stderr.flush()
     _record_failure(job_path, part, type(exc).__name__, str(exc), tb, sliceno, name)
 
 

@@ -199,3 +199,15 @@ def test_two_processes_building_the_same_job_run_it_once(wd, write_method, metho
     assert got[0][0] == got[1][0]
     assert sorted(reused for _, reused in got) == [False, True]
     assert wd.build("slow").load() == 42
+
+
+def test_a_failure_is_shown_once_but_stored_in_the_output(wd, write_method):
+    write_method(
+        "fails", "def synthesis():\n    print('before')\n    raise ValueError('shown once')\n"
+    )
+    relayed = []
+    with pytest.raises(JobError):
+        wd.build("fails", relay=lambda part, text: relayed.append(text))
+    assert "".join(relayed) == "before\n"
+    output = wd.jobs()[0].output("synthesis")
+    assert output.startswith("before\nTraceback") and output.endswith("ValueError: shown once\n")
