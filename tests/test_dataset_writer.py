@@ -118,12 +118,24 @@ def test_write_takes_keywords_named_after_columns(job):
     assert list(dw.finish().iterate(0)) == [("five", 5)]
 
 
-@pytest.mark.parametrize("values", [(1,), (1, "a", 2)], ids=["too_few", "too_many"])
-def test_wrong_number_of_values_is_a_dataset_error(job, values):
+def test_too_many_values_is_a_dataset_error(job):
     dw = DatasetWriter(columns={"a": "int64", "b": "ascii"})
     dw.set_slice(0)
     with pytest.raises(DatasetError, match="2 columns"):
-        dw.write(*values)
+        dw.write(1, "a", 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "column"),
+    [((1,), {}, "b"), ((), {"b": "x"}, "a")],
+    ids=["positional", "keyword"],
+)
+def test_missing_value_is_a_dataset_error_naming_the_column(job, args, kwargs, column):
+    dw = DatasetWriter(columns={"a": "int64", "b": "ascii"})
+    dw.set_slice(0)
+    dw.write(*args, **kwargs)
+    with pytest.raises(DatasetError, match=f"No value for column '{column}' in row 0"):
+        dw.finish()
 
 
 def test_write_list_of_wrong_length_is_a_dataset_error(job):

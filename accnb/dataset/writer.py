@@ -36,8 +36,13 @@ _writers: dict[str, DatasetWriter] = {}
 
 
 class _Missing:
+    """Default of write()'s parameters: a value not given, which no column type accepts."""
+
     def __repr__(self) -> str:
         return "<missing>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a missing value")
 
 
 _MISSING = _Missing()
@@ -292,10 +297,11 @@ class DatasetWriter:
         m, bad, flush, extra = (_clean_name(n, used) for n in ("M", "bad", "flush", "extra"))
         n = len(names)
         src = [f"def make({', '.join(bufs)}, {m}, {bad}, {flush}):"]
-        # Defaults catch a missing value and `extra` one too many, cheaper than *args;
-        # more values than that are Python's TypeError.
+        # The hot path. A missing value is written as the default _MISSING, which no type
+        # accepts, so it is reported with the chunk; `extra` catches one value too many
+        # (more than that is Python's TypeError). Cheaper than *args and checks per value.
         src.append(f" def write({', '.join(f'{a}={m}' for a in names)}, {extra}={m}):")
-        src.append(f"  if {' or '.join(f'{a} is {m}' for a in names)} or {extra} is not {m}:")
+        src.append(f"  if {extra} is not {m}:")
         src.append(f"   {bad}(({', '.join(names)}, {extra}))")
         src += [f"  {b}.append({a})" for a, b in zip(names, bufs, strict=True)]
         src.append(f"  if len({bufs[0]}) == {CHUNK}: {flush}()")
@@ -356,6 +362,11 @@ class DatasetWriter:
         return encs
 
     def _bad_value(self, ix: int, e: BadValue, row: int) -> DatasetError:
+        if e.value is _MISSING:
+            return DatasetError(
+                f"No value for column {self._order[ix]!r} in row {self._rows + row} written to "
+                f"{self}: write() takes {len(self._order)} values, for columns {self._order}"
+            )
         return DatasetError(
             f"Bad value {e.value!r} for column {self._order[ix]!r} (type {self._types[ix].name}) "
             f"in dataset {self}, row {self._rows + row} written: {e.reason}"
