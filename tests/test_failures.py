@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -211,3 +213,49 @@ def test_a_failure_is_shown_once_but_stored_in_the_output(wd, write_method):
     assert "".join(relayed) == "before\n"
     output = wd.jobs()[0].output("synthesis")
     assert output.startswith("before\nTraceback") and output.endswith("ValueError: shown once\n")
+
+
+def test_a_killed_builder_takes_its_children_along_and_the_next_build_proceeds(
+    wd, write_method, methods_dir, tmp_path
+):
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_method(
+        "orphan",
+        f"""
+        import os, time
+        options = dict(wait=True)
+        def prepare():
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+        def analysis(sliceno, options):
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+            if options.wait:
+                time.sleep(120)
+        def synthesis():
+            return "done"
+    """,
+    )
+    builder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import accnb, sys; "
+            f"accnb.Workdir({str(wd.path)!r}, slices=2, methods=[{str(methods_dir)!r}]).build('orphan')",
+        ]
+    )
+    deadline = time.monotonic() + 30
+    while len(list(pids.iterdir())) < 3:
+        assert time.monotonic() < deadline and builder.poll() is None, "the build did not start"
+        time.sleep(0.02)
+    builder.kill()
+    builder.wait()
+    killed = time.monotonic()
+    children = _pids_in(pids)
+    while any(_alive(pid) for pid in children):
+        assert time.monotonic() - killed < 2, "a child outlived its builder by 2 s"
+        time.sleep(0.02)
+    unfinished = wd.jobs()[0]
+    assert not unfinished.finished
+    job = wd.build("orphan", wait=False, relay=lambda part, text: None)
+    assert job.load() == "done" and job != unfinished
+    assert wd.why_build("orphan").reuses is None  # the unfinished job is never reused
