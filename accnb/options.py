@@ -65,6 +65,29 @@ class JobWithFile(namedtuple("JobWithFile", "job name sliced extra", defaults=(F
     def jobid(self) -> str:
         return str(self.job) if isinstance(self.job, str) else self.job.jobid
 
+    def _job(self) -> Any:
+        from .job import Job
+
+        return self.job if isinstance(self.job, Job) else Job(self.jobid)
+
+    def _sliceno(self, sliceno: int | None) -> int | None:
+        if self.sliced and sliceno is None:
+            raise ValueError(f"{self.name!r} is sliced: give sliceno")
+        if not self.sliced and sliceno is not None:
+            raise ValueError(f"{self.name!r} is not sliced: give no sliceno")
+        return sliceno
+
+    def filename(self, sliceno: int | None = None) -> str:
+        """The file's path (of one slice, for a sliced file)."""
+        return self._job().filename(self.name, self._sliceno(sliceno))
+
+    def open(self, mode: str = "r", sliceno: int | None = None, encoding: str | None = None):
+        return self._job().open(self.name, mode, self._sliceno(sliceno), encoding)
+
+    def load(self, sliceno: int | None = None) -> Any:
+        """Unpickle the file, as the Accelerator's JobWithFile.load."""
+        return self._job().load(self.name, self._sliceno(sliceno))
+
 
 class OptionEnumValue(str):
     """A member of an OptionEnum: the str default that still knows the permitted values."""

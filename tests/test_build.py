@@ -402,3 +402,31 @@ def test_why_build_with_no_earlier_job_says_so(wd, write_method):
     assert wd.why_build("sums").reasons == [
         "no job of method 'sums' has been built in this workdir"
     ]
+
+
+def test_a_job_with_file_option_reaches_the_file_of_another_job(wd, write_method):
+    write_method(
+        "saves",
+        """
+        def analysis(sliceno, job):
+            job.save({"slice": sliceno}, "part.pickle", sliceno=sliceno)
+        def synthesis(job):
+            job.save([1, 2, 3], "whole.pickle")
+    """,
+    )
+    write_method(
+        "reads",
+        """
+        from accnb import JobWithFile
+        options = dict(whole=JobWithFile, parts=JobWithFile)
+        def synthesis(options):
+            return options.whole.load(), options.parts.load(sliceno=1), options.whole.jobid
+    """,
+    )
+    saved = wd.build("saves")
+    job = wd.build(
+        "reads",
+        whole=saved.withfile("whole.pickle"),
+        parts=saved.withfile("part.pickle", sliced=True),
+    )
+    assert job.load() == ([1, 2, 3], {"slice": 1}, str(saved))
