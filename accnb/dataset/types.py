@@ -409,28 +409,30 @@ class BlobType(ColumnType):
     def decode(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
         """Values of one chunk: `chunk` holds them all, value i is chunk[starts[i]:ends[i]]."""
         n = len(starts)
-        if self.name == "bytes" or self.name == "pickle":
-            if chunk.count(b"\0") == n:
-                values = chunk.split(b"\0")
-                values.pop()
-            else:
+        if self.name in ("bytes", "pickle"):
+            values = _split(chunk, b"\0", n)
+            if values is None:
                 values = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-            if self.name == "pickle":
-                return list(map(pickle.loads, values))
-            return values
+            return list(map(pickle.loads, values)) if self.name == "pickle" else values
         encoding = "ascii" if self.name == "ascii" else "utf-8"
-        text = chunk.decode(encoding)
-        if text.count("\0") == n:
-            values = text.split("\0")
-            values.pop()
-        else:
+        values = _split(chunk.decode(encoding), "\0", n)
+        if values is None:
             parts = map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist()))
             values = [p.decode(encoding) for p in parts]
         if self.name == "json":
-            if n == 0:
-                return []
-            return json.loads("[" + ",".join(values) + "]")
+            return json.loads("[" + ",".join(values) + "]") if n else []
         return values
+
+
+def _split(data: Any, sep: Any, n: int) -> list | None:
+    """One C-level split when the n values are small and none holds the separator."""
+    if not n or len(data) > 256 * n:
+        return None
+    values = data.split(sep)
+    if len(values) != n + 1:
+        return None
+    values.pop()
+    return values
 
 
 _json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
