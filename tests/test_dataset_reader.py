@@ -182,6 +182,11 @@ def test_numpy_of_all_slices(job):
     assert make().column("a").numpy().tolist() == [0, 1, 2, 10, 11, 12, 20, 21, 22]
 
 
+def test_numpy_of_empty_slices_is_empty(job):
+    ds = make(rows=[[], [(5, "x")], []])
+    assert ds.column("a").numpy(0).tolist() == [] and ds.column("a").numpy().tolist() == [5]
+
+
 def test_numpy_gives_datetime64_for_dates(job):
     ds = make(
         columns={"d": "date", "t": "datetime"},

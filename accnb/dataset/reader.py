@@ -69,6 +69,8 @@ class Column:
         )
 
     def _mapped(self, sliceno: int, suffix: str, size: int) -> mmap.mmap | bytes:
+        if not size:  # empty slices have no files
+            return b""
         path = self._path(sliceno, suffix)
         try:
             got = os.path.getsize(path)
@@ -76,7 +78,7 @@ class Column:
             raise self._corrupt(sliceno, f"{path.name} is missing") from None
         if got != size:
             raise self._corrupt(sliceno, f"{path.name} has {got} bytes, expected {size}")
-        return _map(path, size) if size else b""
+        return _map(path, size)
 
     def _array(self, sliceno: int, suffix: str, dtype: Any, count: int) -> np.ndarray:
         dtype = np.dtype(dtype)
@@ -198,6 +200,7 @@ class Column:
         """
         if sliceno is None:
             parts = [self.numpy(s) for s in range(len(self.dataset.lines))]
+            parts = [p for p in parts if len(p)] or parts[:1]
             if any(isinstance(p, np.ma.MaskedArray) for p in parts):
                 return np.ma.concatenate(parts)
             if len({p.dtype for p in parts}) > 1:
@@ -235,8 +238,10 @@ class Dataset:
         if path is None:
             if isinstance(dsid, Dataset):
                 path = dsid._dir
-            elif hasattr(dsid, "path") and hasattr(dsid, "jobid"):
+            elif hasattr(dsid, "path") and hasattr(dsid, "jobid"):  # a job
                 path = Path(dsid.path) / "datasets" / layout.check_name(name or "default")
+            elif hasattr(dsid, "jobid") and hasattr(dsid, "name"):  # a finished DatasetWriter
+                path = layout.dataset_dir(layout.workdir_root(), f"{dsid.jobid}/{dsid.name}")
             else:
                 if isinstance(dsid, tuple | list):
                     dsid, name = dsid
