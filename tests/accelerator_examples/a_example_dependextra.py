@@ -1,0 +1,21 @@
+# Ported from the Accelerator, https://github.com/eBay/accelerator/blob/master/accelerator/examples/a_example_dependextra.py
+# Licensed under the Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0).
+# exaxorg/accelerator's copy is not in the reference index; this is eBay/accelerator's
+# (the same project, before it moved to exaxorg).
+# Changed for accnb: nothing (it imports nothing from accelerator).
+# Ruff: the Accelerator's style (tabs, % formatting, import order) is kept as written.
+# ruff: noqa: W191
+
+from . import mydependency
+
+description = 'depend_extra'
+
+# This method will be re-executed if any of
+#    the file "mydependencyfile.txt" or
+#    the module "mydependency"
+# is changed.
+depend_extra = ('mydependencyfile.txt', mydependency)
+
+
+def synthesis():
+	pass
