@@ -609,7 +609,7 @@ def iterate_list(
                 "slice with a negative index can't be used with filters, range or rehash"
             )
         slice = _resolve_slice(slice, datasets, sliceno)
-    parts = []
+    todo = []
     for d in datasets:
         if range:
             c = d.columns[range_col]
@@ -625,10 +625,17 @@ def iterate_list(
                 raise DatasetError(f"Can't rehash {d} on {hashlabel!r}: no such column")
             if isinstance(sliceno, int):
                 rehash_on = hashlabel
-        parts.append(_one_dataset(d, sliceno, names, want_tuple, rehash_on, slices,
-                                  range if range and not sloppy_range else None,
-                                  translators))  # fmt: skip
-    res = ichain.from_iterable(parts)
+        todo.append((d, rehash_on))
+    row_range = range if range and not sloppy_range else None
+
+    def part(item: tuple[Dataset, str | None]) -> Iterator:
+        d, rehash_on = item
+        return _one_dataset(
+            d, sliceno, names, want_tuple, rehash_on, slices, row_range, translators
+        )
+
+    # One dataset needs no extra layer; a chain opens its files one dataset at a time.
+    res = part(todo[0]) if len(todo) == 1 else ichain.from_iterable(map(part, todo))
     if filters:
         res = filter(_resolve_filters(names, filters, want_tuple), res)
     if slice is not None:
