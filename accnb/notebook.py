@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
+import time
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
 
+from . import output
 from .errors import AccnbError, JobError
+from .output import Reporter
 from .workdir import build, current_workdir, use_workdir, why_build
 
 # Stored method sources -> the cell that defined them ("In [7]"), for tracebacks.
@@ -88,7 +93,76 @@ def _show_accnb_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
     return stb
 
 
+class _Status:
+    """A one-line status that renders as HTML in a notebook and as text under nbconvert."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f"<code>{html.escape(self.text)}</code>"
+
+
+class _Replay:
+    """What a reused job printed when it ran, collapsed."""
+
+    def __init__(self, job) -> None:
+        self.job = job
+        finished = job.post.get("finished")
+        self.when = time.strftime("%Y-%m-%d %H:%M", time.localtime(finished)) if finished else "?"
+
+    def __repr__(self) -> str:
+        return f"{self.job} ({self.job.method}) reused: it ran {self.when}; job.output() has what it printed"
+
+    def _repr_html_(self) -> str:
+        printed = self.job.output()
+        note = html.escape(repr(self))
+        if not printed:
+            return f"<code>{note}</code>"
+        return f"<details><summary><code>{note}</code></summary><pre>{html.escape(printed)}</pre></details>"
+
+
+class NotebookReporter(Reporter):
+    """Builds in a cell: at most MAX_LINES lines per part (a flood would trip Jupyter's
+    output rate limit and freeze the page; the job keeps everything), a progress line
+    updated in place, and a reused job's output replayed, collapsed."""
+
+    MAX_LINES = 200
+
+    def __init__(self) -> None:
+        super().__init__(max_lines=self.MAX_LINES)
+        self._status = None
+        self._jobid = ""
+
+    def started(self, jobid: str, method: str, why, slices: int) -> None:
+        super().started(jobid, method, why, slices)
+        self._jobid = f"{jobid} ({method})"
+        self._status = display(_Status(f"{self._jobid}: running"), display_id=True)
+
+    def part_done(self, part: str) -> None:
+        super().part_done(part)
+        if part.isdigit():
+            self._status.update(_Status(f"{self._jobid}: {self.progress()}"))
+
+    def finished(self, job) -> None:
+        super().finished(job)
+        total = job.post["timings"]["total"]
+        self._status.update(_Status(f"{self._jobid}: built in {total:.2f} s"))
+
+    def failed(self) -> None:
+        super().failed()
+        if self._status is not None:
+            self._status.update(_Status(f"{self._jobid}: failed after {self.progress()}"))
+
+    def reused(self, job) -> None:
+        display(_Replay(job))
+
+
 def load(ipython) -> None:
+    output.reporter_factory = NotebookReporter
     ipython.register_magics(AccnbMagics)
     ipython.set_custom_exc((AccnbError,), _show_accnb_error)
     ipython.push({"build": build, "why_build": why_build})

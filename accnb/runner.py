@@ -32,15 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import current
+from . import current, output
 from .dataset import writer as dataset_writer
 from .errors import JobError
 from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
+from .output import Reporter
 from .results import AnalysisResults, save_slice_result
 from .store import read_json, write_json
-
-Relay = Callable[[str, str], None]  # (part, text): part is "prepare", "synthesis" or a slice number
 
 TIMINGS = ".timings.json"
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
@@ -115,7 +114,7 @@ def check_arguments(method: Method) -> None:
                 )
 
 
-def run(spec: JobSpec, relay: Relay) -> dict[str, Any]:
+def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt)."""
     parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
     pipes = {part: os.pipe() for part in parts}
@@ -128,7 +127,7 @@ def run(spec: JobSpec, relay: Relay) -> dict[str, Any]:
     for _, write_end in pipes.values():
         os.close(write_end)
     try:
-        status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, relay)
+        status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, reporter)
     except BaseException:
         _kill_job(pid)
         _record_failure(
@@ -159,7 +158,7 @@ def _fork() -> int:
         return os.fork()
 
 
-def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, relay: Relay) -> int:
+def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter: Reporter) -> int:
     """Relay output until the job process exits; return its exit code (negative: signal)."""
     out_dir = job_path / OUTPUT
     out_dir.mkdir(exist_ok=True)
@@ -182,6 +181,7 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, relay: Re
                 selector.unregister(fd)
                 os.close(fd)
                 del pipes[part]
+                reporter.part_done(part)
                 return
             if part not in files:
                 files[part] = open(out_dir / part, "ab")
@@ -189,7 +189,7 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, relay: Re
             files[part].flush()
             text = decoders[part].decode(data)
             if text:
-                relay(part, text)
+                reporter.output(part, text)
 
     try:
         exited = False
@@ -371,6 +371,7 @@ def _flush_c_stdio() -> None:
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
     """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
     _become_child(outputs.pop("prepare"), leader=True)
+    output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
     os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
     job = CurrentJob(spec.jobid, spec.path)
     current.job, current.workdir, current.slices = job, spec.workdir, spec.slices

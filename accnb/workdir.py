@@ -6,16 +6,17 @@ import difflib
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import method as methods
-from . import runner
+from . import output, runner
 from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
 from .fingerprint import fingerprint
 from .job import WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
-from .output import TaggedPrinter
+from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
 from .store import FINISHED, SETUP, JobStore, read_json
 
@@ -155,24 +156,27 @@ class Workdir:
         datasets: dict | None = None,
         jobs: dict | None = None,
         *,
-        relay: runner.Relay | None = None,
+        relay: Callable[[str, str], None] | None = None,
         **kw: Any,
     ) -> Job:
         """Build a job, or reuse the finished one with the same method, options and inputs.
 
         Keywords bind by name to the method's options, datasets and jobs; `options=`,
         `datasets=` and `jobs=` are the Accelerator's form. `relay(part, text)` receives
-        what the job prints while it runs (default: printed, tagged by part).
+        what the job prints while it runs (default: printed, tagged by part; in a notebook,
+        the extension's reporter).
         """
         m, key, keys, setup, normalized = self._prepare(method, options, datasets, jobs, kw)
         job = self._find(keys)
-        if job is not None:
-            return job
-        with self.store.lock(key):
-            job = self._find(keys)  # built by another process while we waited
-            if job is not None:
-                return job
-            return self._run(m, key, setup, normalized, relay)
+        if job is None:
+            with self.store.lock(key):
+                job = self._find(keys)  # built by another process while we waited
+                if job is None:
+                    reporter = output.reporter_factory() if relay is None else RelayReporter(relay)
+                    return self._run(m, key, setup, normalized, reporter)
+        if relay is None and output.reporter_factory is not output.Reporter:
+            output.reporter_factory().reused(job)
+        return job
 
     def why_build(
         self,
@@ -286,7 +290,7 @@ class Workdir:
         return datasets, jobs
 
     def _run(
-        self, m: methods.Method, key: str, setup: dict, options: DotDict, relay: runner.Relay | None
+        self, m: methods.Method, key: str, setup: dict, options: DotDict, reporter: Reporter
     ) -> Job:
         datasets, jobs = self._input_objects(m, setup["inputs"])
         why = self._explain(setup)
@@ -303,18 +307,15 @@ class Workdir:
             jobs=jobs,
         )
         self._setups[jobid] = setup
-        printer = TaggedPrinter() if relay is None else None
-        relay = relay or printer
-        if why.compared_with:  # a first build needs no explaining
-            relay("build", f"{jobid}: {why}\n")
+        reporter.started(jobid, m.name, why, self.slices)
         spec = runner.JobSpec(
             method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
         )
         try:
-            timings = runner.run(spec, relay)
-        finally:
-            if printer is not None:
-                printer.close()
+            timings = runner.run(spec, reporter)
+        except BaseException:
+            reporter.failed()
+            raise
         subjobs = path / ".subjobs"
         post = {
             "jobid": jobid,
@@ -326,6 +327,7 @@ class Workdir:
         self.store.commit(jobid, key, m.name, post)
         job = Job(jobid, path)
         job.why = why
+        reporter.finished(job)
         return job
 
     # --- reading

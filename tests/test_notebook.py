@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from nbclient import NotebookClient
@@ -149,3 +150,48 @@ def test_a_build_that_runs_again_says_why_in_the_cell(tmp_path):
         "[build] wd-1: sized: runs again (compared with wd-0): option size: 100 -> 128"
         in stream_text(cells[3])
     )
+
+
+def html_outputs(cell) -> list[str]:
+    return [o.data["text/html"] for o in cell.outputs if "text/html" in o.get("data", {})]
+
+
+def test_a_flood_of_output_is_throttled_in_the_cell_but_kept_in_the_job(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod floods\ndef analysis(sliceno):\n    for i in range(50_000):\n        print('line', i)",
+            "job = build('floods')",
+            "print(len(job.output(0).splitlines()), len(job.output(1).splitlines()))",
+        ],
+        tmp_path,
+    )
+    shown = stream_text(cells[2]).splitlines()
+    assert len(shown) == 2 * 200 + 2
+    assert "[slice 0] ... 49800 more lines held back; job.output(0) has them all" in shown
+    assert stream_text(cells[3]).strip() == "50000 50000"
+
+
+def test_a_reused_build_replays_what_the_job_printed_collapsed(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod chatty\ndef synthesis():\n    print('<b>first run</b>')\n    return 1",
+            "build('chatty');",
+            "build('chatty');",
+        ],
+        tmp_path,
+    )
+    assert "[synthesis] <b>first run</b>" in stream_text(cells[2])
+    assert stream_text(cells[3]) == ""
+    [replay] = html_outputs(cells[3])
+    assert replay.startswith("<details>") and "wd-0 (chatty) reused: it ran" in replay
+    assert "&lt;b&gt;first run&lt;/b&gt;" in replay
+
+
+def test_the_status_line_ends_with_the_build_time(tmp_path):
+    cells = run(
+        [SETUP, "%%accmethod quick\ndef analysis(sliceno):\n    pass", "build('quick');"], tmp_path
+    )
+    [status] = [o for o in cells[2].outputs if o.output_type == "display_data"]
+    assert re.fullmatch(r"wd-0 \(quick\): built in \d+\.\d\d s", status.data["text/plain"])
