@@ -221,6 +221,15 @@ def test_write_columns_writes_numpy_arrays(job):
     assert (ds.columns["a"].min, ds.columns["a"].max) == (a.min(), a.max())
 
 
+def test_write_columns_of_nothing_then_something(job):
+    dw = DatasetWriter(columns={"s": "unicode"})
+    dw.set_slice(0)
+    dw.write_columns({"s": []})
+    dw.write_columns({"s": ["a", "b"]})
+    write_slices(dw, [[("c",)], [], []])
+    assert list(dw.finish().iterate(0, "s")) == ["a", "b", "c"]
+
+
 def test_write_columns_checks_the_range_of_integers(job):
     dw = DatasetWriter(columns={"a": "int32"})
     dw.set_slice(0)

@@ -123,7 +123,6 @@ class DatasetWriter:
         self._types: list[ColumnType] = []
         self._none: list[bool] = []
         self._order: list[str] = []
-        self._discard_cols: set[str] = set()
         self._mode: str | None = None  # "slice" or "split" once writing
         self._sliceno: int | None = None
         self._outs: dict[int, _SliceOut] = {}
@@ -134,7 +133,7 @@ class DatasetWriter:
         self._written_here = False
         self.parent = None
         columns = dict(columns or {})
-        self._discard_cols = {k for k, v in columns.items() if v is None}
+        self._discard_cols: set[str] = {k for k, v in columns.items() if v is None}
         if parent is not None:
             from .reader import Dataset
 
@@ -424,6 +423,8 @@ class DatasetWriter:
     def _append(self, sliceno: int, encs: list, lists: list[list]) -> None:
         out = self._outs[sliceno]
         n = len(lists[0])
+        if not n:
+            return
         for ix, enc in enumerate(encs):
             file = f"c{ix}"
             col = out.cols[ix]
