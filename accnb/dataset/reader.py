@@ -694,7 +694,7 @@ def _one_dataset(
     if callable(translators):
         it = map(translators, it)
     if range:
-        (col, (low, high)), = range.items()  # fmt: skip
+        col, (low, high) = next(iter(range.items()))
         check = _range_check(low, high)
         c = d.columns[col]
         if not (c.min is not None and check(c.min) and check(c.max)):
@@ -702,11 +702,10 @@ def _one_dataset(
                 ix = names.index(col)
                 it = filter((lambda t: check(t[ix])) if want_tuple else check, it)
             else:
-                rng = d.columns[col]
                 if sliceno == "roundrobin":
-                    values = _roundrobin([rng.iterate(s) for s in builtins.range(slices)])
+                    values = _roundrobin([c.iterate(s) for s in builtins.range(slices)])
                 else:
-                    values = rng.iterate(None if rehash_on else sliceno)
+                    values = c.iterate(None if rehash_on else sliceno)
                 if rehash_on is not None:
                     keep = (
                         hash_value(v) % slices == sliceno
