@@ -150,10 +150,6 @@ class FixedType(ColumnType):
     def apply_fold(self, values: list, flags: np.ndarray) -> None:
         """Only datetime and time have a fold."""
 
-    def minmax(self, arr: np.ndarray) -> tuple[Any, Any]:
-        lo, hi = arr.min(), arr.max()
-        return self.to_python(np.array([lo, hi], dtype=arr.dtype))
-
     _filler: Any = 0
 
 
