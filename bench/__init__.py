@@ -1,0 +1,1 @@
+"""accnb's benchmarks: `python -m bench` runs them all and writes bench/RESULTS.md."""

@@ -1,0 +1,256 @@
+"""Every benchmark in one run, against the Accelerator: one table, written to bench/RESULTS.md.
+
+    python -m bench [--reps 5] [--with-accelerator | --no-accelerator] [--no-write]
+
+The reps interleave, so that accnb and the Accelerator see the same load on a shared
+machine: in each, accnb's trivial jobs (bench/overhead.py's), the Accelerator's, accnb's
+dataset jobs (bench/datasets.py), the Accelerator's. The Accelerator's side needs its own
+venv (bench/accelerator.py); `--with-accelerator` makes it when missing. Without it, its
+fixed figures from ../shared/anchor-bench/RESULTS-accelerator.md are the baseline.
+
+bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator)`
+returning bench.table.Figure rows, those go into the table; otherwise its command line's
+output is added below the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import inspect
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+import PIL  # noqa: E402
+
+import accnb  # noqa: E402
+from accnb.job import WORKDIRS  # noqa: E402
+from bench import datasets  # noqa: E402
+from bench.accelerator import AcceleratorRun, AcceleratorSession  # noqa: E402
+from bench.overhead import (  # noqa: E402
+    TARGET_NEW_MS,
+    TARGET_REUSED_MS,
+    TRIVIAL,
+    bare_forks,
+)
+from bench.table import Figure, Target, markdown, median, spread  # noqa: E402
+
+RESULTS = HERE / "RESULTS.md"
+NOTES = "<!-- python -m bench rewrites everything above this line and keeps what follows -->"
+
+
+class OverheadBench:
+    """bench/overhead.py's measurement, one rep at a time: new, reused, bare forks (seconds)."""
+
+    def __init__(self, jobs: int = 20) -> None:
+        self.jobs = jobs
+        self.new: list[float] = []
+        self.reused: list[float] = []
+        self.forks: list[float] = []
+
+    def __enter__(self) -> OverheadBench:
+        self._tmp = tempfile.TemporaryDirectory(prefix="accnb-bench-")
+        self.wd = accnb.Workdir(Path(self._tmp.name) / "overhead", slices=2)
+        self.wd.method("trivial", TRIVIAL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        WORKDIRS.pop(self.wd.store.name, None)
+        self._tmp.cleanup()
+
+    def rep(self) -> None:
+        quiet = lambda part, text: None  # noqa: E731
+        base = len(self.new) * 1000
+        t = time.perf_counter()
+        for k in range(self.jobs):
+            self.wd.build("trivial", n=base + k, relay=quiet)
+        self.new.append((time.perf_counter() - t) / self.jobs)
+        t = time.perf_counter()
+        for k in range(self.jobs):
+            assert self.wd.build("trivial", n=base + k, relay=quiet).reused
+        self.reused.append((time.perf_counter() - t) / self.jobs)
+        self.forks.append(median(bare_forks() for _ in range(self.jobs)))
+
+    def figures(self, acc: AcceleratorRun) -> list[Figure]:
+        new_ms, reused_ms = median(self.new) * 1000, median(self.reused) * 1000
+        res = []
+        for key, name, value, target in (
+            ("new_job_ms", "new trivial job, 2 slices (`wd.build`)", new_ms, TARGET_NEW_MS),
+            ("reused_job_ms", "reused build", reused_ms, TARGET_REUSED_MS),
+        ):
+            baseline, source = acc.baseline(key)
+            res.append(
+                Figure(
+                    name, value, "ms", baseline, source, [Target("bench/overhead.py", max_value=target)],
+                    lower_is_better=True, accelerator=acc.cell(key, unit="ms"),
+                )
+            )  # fmt: skip
+        return res
+
+    def details(self) -> str:
+        return (
+            f"accnb per job, median (min..max) of the reps of {self.jobs}: new "
+            f"{spread(self.new, 1000, 2)} ms, reused {spread(self.reused, 1000, 4)} ms; "
+            f"3 bare forks {spread(self.forks, 1000, 2)} ms."
+        )
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as fh:
+        kib = int(next(line for line in fh if line.startswith("MemTotal")).split()[1])
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{kib / 2**20:.1f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "Pillow": PIL.__version__,
+        "accnb": accnb.__version__,
+    }
+
+
+def load() -> str:
+    with open("/proc/loadavg") as fh:
+        return " ".join(fh.read().split()[:3])
+
+
+def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
+    """bench/thumbnails.py's figures, or its printed output; nothing when it does not exist."""
+    path = HERE / "thumbnails.py"
+    if not path.exists():
+        return [], ""
+    # Imported only when it has figures(): a plain script would run, or exit, on import.
+    if "\ndef figures(" in path.read_text():
+        spec = importlib.util.spec_from_file_location("bench.thumbnails", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        given = {"reps": reps, "accelerator": acc}
+        params = inspect.signature(module.figures).parameters
+        try:
+            got = module.figures(**{k: v for k, v in given.items() if k in params})
+        except Exception as e:  # noqa: BLE001 - the other figures of the run still count
+            return [], f"bench/thumbnails.py figures() failed: {type(e).__name__}: {e}"
+        if isinstance(got, str):
+            return [], got
+        return list(got), ""
+    done = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=HERE.parent, capture_output=True, text=True,
+    )  # fmt: skip
+    text = done.stdout.strip()
+    if done.returncode:
+        text += (
+            f"\n\n(bench/thumbnails.py exited with {done.returncode}: {done.stderr.strip()[-500:]})"
+        )
+    return [], text
+
+
+def report(
+    figures: list[Figure], info: dict[str, str], acc: AcceleratorRun, sections: list[str]
+) -> str:
+    if acc.skipped:
+        acc_line = f"The Accelerator: {acc.skipped}; its figures are the fixed ones of RESULTS-accelerator.md."
+    else:
+        acc_line = "The Accelerator: measured in this run, " + ", ".join(
+            f"{k} {v}" for k, v in acc.versions.items()
+        )
+    lines = [
+        "# Benchmark results",
+        "",
+        "Measured by `python -m bench` from the repository root (a few minutes; "
+        "`--with-accelerator` first makes the Accelerator's venv outside the repository so "
+        "its figures are measured beside accnb's, see bench/accelerator.py). Each figure has "
+        "its own command too: `python bench/overhead.py`, `python bench/datasets.py`, "
+        "`python bench/accelerator.py`. A ratio above 1 means accnb is better than the baseline.",
+        "",
+        f"- date: {info.pop('date')}",
+        f"- machine: {info['cpu']}, {info['memory']} RAM, Linux {info['kernel']}",
+        f"- versions: Python {info['python']}, numpy {info['numpy']}, Pillow {info['Pillow']}, "
+        f"accnb {info['accnb']}",
+        f"- load average (1, 5, 15 min) before: {info['load before']}, after: {info['load after']}",
+        f"- {acc_line}",
+        f"- reps: {info['reps']} (figures are medians)",
+        "",
+        markdown(figures),
+    ]
+    for section in sections:
+        if section:
+            lines += ["", section]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(text: str) -> None:
+    """Rewrite RESULTS.md, keeping the hand-written notes after the NOTES line."""
+    notes = ""
+    if RESULTS.exists():
+        old = RESULTS.read_text()
+        if NOTES in old:
+            notes = old[old.index(NOTES) + len(NOTES) :]
+    RESULTS.write_text(f"{text}\n{NOTES}{notes or chr(10)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--strrows", type=int, default=2_000_000)
+    parser.add_argument(
+        "--with-accelerator", action="store_true",
+        help="make the Accelerator's venv when it is missing, and run its benchmarks",
+    )  # fmt: skip
+    parser.add_argument("--no-accelerator", action="store_true", help="use its fixed figures")
+    parser.add_argument("--no-write", action="store_true", help="don't rewrite bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    info = machine()
+    info["date"] = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    info["load before"] = load()
+    info["reps"] = str(args.reps)
+    acc = AcceleratorRun(skipped="skipped (--no-accelerator)" if args.no_accelerator else None)
+    started = time.perf_counter()
+    with (
+        AcceleratorSession(acc, args.with_accelerator, say=say) as ax,
+        OverheadBench() as overhead,
+        datasets.DatasetBench(args.rows, args.strrows) as ds,
+    ):
+        for rep in range(args.reps):
+            say(f"rep {rep + 1}/{args.reps} ({time.perf_counter() - started:.0f} s, load {load()})")
+            overhead.rep()
+            ax.rep("trivial")
+            ds.rep()
+            ax.rep("ds", "--rows", str(args.rows), "--strrows", str(args.strrows))
+    thumb_figures, thumb_text = thumbnails(args.reps, acc)
+    info["load after"] = load()
+    figures = overhead.figures(acc) + datasets.figures(ds.run, acc) + thumb_figures
+    sections = [
+        "## Details",
+        overhead.details(),
+        datasets.details(ds.run, acc),
+        "\n".join(["The Accelerator's run:", "", *(f"    {x}" for x in acc.log)])
+        if acc.log
+        else "",
+        f"## Thumbnails (bench/thumbnails.py)\n\n{thumb_text}" if thumb_text else "",
+        f"Whole run: {time.perf_counter() - started:.0f} s.",
+    ]
+    text = report(figures, info, acc, sections)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+        say(f"written to {RESULTS}")
