@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import pickle
 from functools import cached_property
@@ -10,12 +11,14 @@ from typing import IO, Any
 
 from . import current
 from .errors import NoSuchJobError, WorkdirError
+from .options import DotDict, JobWithFile  # noqa: F401 - the Accelerator has JobWithFile here
 from .store import FINISHED, SETUP, read_json
 
 RESULT = "result.pickle"
 OUTPUT = "OUTPUT"
 FAILED = "FAILED.json"
-RESERVED = {SETUP, FINISHED, RESULT, OUTPUT, FAILED, "datasets"}
+OPTIONS = ".options.pickle"
+RESERVED = {SETUP, FINISHED, RESULT, OUTPUT, FAILED, "datasets"}  # names a method can't open
 
 # Where the jobs of each workdir name live, so that a bare job id can be opened.
 WORKDIRS: dict[str, Path] = {}
@@ -68,12 +71,15 @@ class Job(str):
     @cached_property
     def params(self):
         """What the job was built from: method, hash, options, datasets, jobs, slices."""
-        from .options import DotDict
-
         try:
             setup = read_json(self.path / SETUP)
         except FileNotFoundError:
             raise NoSuchJobError(f"job {self.jobid!r} has no setup ({self.path})") from None
+        try:  # the options as the method saw them (dates as dates); setup.json has the key form
+            with open(self.path / OPTIONS, "rb") as fh:
+                setup["options"] = pickle.load(fh)
+        except FileNotFoundError:
+            pass
         return DotDict(setup)
 
     @property
@@ -119,15 +125,12 @@ class Job(str):
                 ) from None
             raise
 
-    def files(self) -> list[str]:
-        """Files the job wrote besides its result, output and datasets (relative names)."""
-        if self.finished:
-            return list(self.post.get("files", ()))
-        return list_files(self.path)
+    def files(self, pattern: str = "*") -> list[str]:
+        """Files the job wrote (relative names), its result among them; not output or datasets."""
+        names = self.post.get("files", ()) if self.finished else list_files(self.path)
+        return [name for name in names if fnmatch.fnmatchcase(name, pattern)]
 
     def withfile(self, name: str, sliced: bool = False, extra: Any = None):
-        from .options import JobWithFile
-
         return JobWithFile(self, name, sliced, extra)
 
     def output(self, what: str | int | None = None) -> str:
@@ -211,7 +214,7 @@ def list_files(path: Path) -> list[str]:
         if top:
             dirs[:] = [d for d in dirs if d not in RESERVED and not d.startswith(".")]
         for name in names:
-            if top and (name in RESERVED or name.startswith(".")):
+            if top and ((name in RESERVED and name != RESULT) or name.startswith(".")):
                 continue
             found.append(str(rel / name))
     return sorted(found)

@@ -88,13 +88,15 @@ def load(
     filename: str,
     stamp: tuple = (),
     helper_modules: dict[str, Path] | None = None,
+    package: str | None = None,
 ) -> Method:
     """Execute a method's source as a fresh module and read its declarations.
 
     `filename` is where tracebacks and `depend_extra` paths point: the method's file,
     or the workdir's stored copy of a cell's source. `helper_modules` are modules defined
     in notebook cells (name -> stored source); those the method imports count in its
-    hash like `depend_extra` files.
+    hash like `depend_extra` files. `package` (see `folder_package`) lets a method file
+    import the files beside it relatively, as in the Accelerator.
     """
     try:
         code = compile(source, filename, "exec")
@@ -104,8 +106,12 @@ def load(
             f"method {name!r} has a syntax error at {e.filename}:{e.lineno}: {e.msg}"
         ) from None
     _remember_source(filename, source)
-    module = types.ModuleType(f"accnb_method_{name}_{code_hash[:12]}")
+    module_name = f"a_{name}_{code_hash[:12]}"
+    module = types.ModuleType(
+        f"{package}.{module_name}" if package else f"accnb_method_{module_name}"
+    )
     module.__file__ = filename
+    module.__package__ = package
     # Registered so that objects of classes the method defines pickle between processes.
     sys.modules[module.__name__] = module
     try:
@@ -148,6 +154,17 @@ def file_stamp(paths: list[Path] | tuple[Path, ...]) -> tuple:
         except OSError:
             stamps.append(None)
     return tuple(stamps)
+
+
+def folder_package(folder: Path) -> str:
+    """A package for a folder of method files, so that they can import each other relatively."""
+    name = f"accnb_methods_{hashing.text_digest(str(folder))[:12]}"
+    if name not in sys.modules:
+        package = types.ModuleType(name)
+        package.__path__ = [str(folder)]
+        package.__package__ = name
+        sys.modules[name] = package
+    return name
 
 
 def _imported_names(source: str) -> set[str]:

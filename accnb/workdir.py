@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from . import method as methods
 from . import output, runner
 from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
 from .fingerprint import fingerprint
-from .job import WORKDIRS, Job, list_files
+from .job import OPTIONS, WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
@@ -26,7 +27,8 @@ STANDARD_METHODS = Path(__file__).resolve().parent.parent / "methods"
 class Workdir:
     """A folder of jobs, and the methods that build them.
 
-    `methods` are folders searched in order for `a_NAME.py` or `NAME.py`; accnb's standard
+    `methods` are folders searched in order for `a_NAME.py` (other files there are the
+    methods' helpers, importable relatively, as in the Accelerator); accnb's standard
     methods come last. Methods registered from strings (`wd.method`, the `%%accmethod`
     magic) come first, so a notebook can redefine any method.
     """
@@ -89,7 +91,13 @@ class Workdir:
                 return loaded
         path = self._find_method_file(name)
         source = path.read_text(encoding="utf-8")
-        loaded = methods.load(name, source, str(path), helper_modules=self._helpers)
+        loaded = methods.load(
+            name,
+            source,
+            str(path),
+            helper_modules=self._helpers,
+            package=methods.folder_package(path.parent),
+        )
         loaded.stamp = methods.file_stamp((path, *loaded.depend_files))
         runner.check_arguments(loaded)
         self.store.store_source(loaded.source_digest, source)
@@ -117,13 +125,9 @@ class Workdir:
 
     def _find_method_file(self, name: str) -> Path:
         for folder in self.method_dirs:
-            found = [p for p in (folder / f"a_{name}.py", folder / f"{name}.py") if p.is_file()]
-            if len(found) == 2:
-                raise MethodError(
-                    f"method {name!r} is defined twice in {folder}: keep one of {found[0].name}, {found[1].name}"
-                )
-            if found:
-                return found[0]
+            path = folder / f"a_{name}.py"
+            if path.is_file():
+                return path
         known = sorted(self.method_names())
         close = difflib.get_close_matches(name, known, n=3)
         hint = (
@@ -139,12 +143,7 @@ class Workdir:
         names = set(self._registered)
         for folder in self.method_dirs:
             if folder.is_dir():
-                for path in folder.glob("*.py"):
-                    stem = path.stem
-                    if stem.startswith("a_"):
-                        names.add(stem[2:])
-                    elif not (stem.startswith(("_", "build_")) or stem == "build"):
-                        names.add(stem)
+                names.update(path.stem[2:] for path in folder.glob("a_*.py"))
         return names
 
     # --- building
@@ -242,6 +241,8 @@ class Workdir:
             "source_file": m.filename,
             "options": options_key,
             "inputs": inputs,
+            "datasets": {name: inputs[name] for name in m.datasets},
+            "jobs": {name: inputs[name] for name in m.jobs},
             "files": files,
             "slices": self.slices,
             "reuse_key": keys[0],
@@ -307,6 +308,8 @@ class Workdir:
             jobs=jobs,
         )
         self._setups[jobid] = setup
+        with open(path / OPTIONS, "wb") as fh:
+            pickle.dump(options, fh, pickle.HIGHEST_PROTOCOL)
         reporter.started(jobid, m.name, why, self.slices)
         spec = runner.JobSpec(
             method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self

@@ -113,17 +113,6 @@ def _printed_options(job: accnb.Job) -> dict:
 # --- the examples folder
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "In the Accelerator a method is always a file a_<name>.py (accelerator/methods.py "
-        "read_methods_conf: autodiscovery globs a_*.py, names in methods.conf are imported as "
-        "a_<name>), so the helper modules printer.py and mydependency.py beside the examples "
-        "are not methods; accnb takes NAME.py as method NAME too "
-        "(accnb/workdir.py _find_method_file and method_names), so wd.build('printer') runs "
-        "printer.py as a method and finishes a job."
-    ),
-)
 def test_helper_modules_beside_the_methods_are_not_methods(wd):
     with pytest.raises(MethodError, match="unknown method 'printer'"):
         wd.build("printer")
@@ -178,15 +167,6 @@ def test_a_jobs_file_opens_for_reading_and_unpickles(wd):
         assert pickle.load(fh) == f"this is job {job} synthesis"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The Accelerator's job.files() is every file the job saved, result.pickle included "
-        "(launch.py saves the result with blob.save(..., temp=False), control.finish_job_files "
-        "lists it in post.json); accnb's Job.files() (accnb/job.py, list_files and RESERVED) "
-        "leaves result.pickle out."
-    ),
-)
 def test_writeslicedfile_files_are_the_slices_files_the_single_file_and_the_result(wd):
     job = wd.build("example_writeslicedfile")
     assert set(job.files()) == {
@@ -204,15 +184,6 @@ def test_jobwithfile_loads_the_sliced_or_single_file_it_names(wd):
     assert job.withfile("myfile2").load() == f"this is job {job} synthesis"
 
 
-_READJOBWITHFILE = (
-    "a_example_readjobwithfile says `from accelerator.job import JobWithFile`, so in accnb "
-    "`from accnb.job import JobWithFile`; accnb.job does not define JobWithFile (it lives in "
-    "accnb/options.py, re-exported as accnb.JobWithFile), so the method fails to load "
-    "(MethodError)."
-)
-
-
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_READJOBWITHFILE)
 def test_readjobwithfile_prints_each_slices_file_and_the_single_file(wd):
     source = wd.build("example_writeslicedfile")
     job = wd.build(
@@ -225,7 +196,6 @@ def test_readjobwithfile_prints_each_slices_file_and_the_single_file(wd):
     assert job.output("synthesis") == f"this is job {source} synthesis\n"
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_READJOBWITHFILE)
 def test_files_build_script_shows_the_output_stored_by_the_reading_job(
     wd, run_build_script, capsys
 ):
@@ -269,16 +239,6 @@ def test_options_example_options_not_given_take_their_declared_defaults(wd):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "The Accelerator's job.params.options are the options as the method saw them "
-        "(extras.job_params types setup.json back: a date option is a datetime.date); accnb's "
-        "Job.params is setup.json as stored (accnb/job.py Job.params), whose options are the "
-        "canonical reuse form (accnb/workdir.py _prepare, options.canonical): "
-        "day1 == {'$date': '2021-10-14'}."
-    ),
-)
 def test_options_example_job_params_hold_the_options_as_the_method_saw_them(wd):
     job = wd.build("example_options", **GIVEN_OPTIONS)
     assert job.params.options == GIVEN_OPTIONS
@@ -301,16 +261,7 @@ def test_options_build_script_builds_two_jobs_and_reuses_the_second(wd, run_buil
 
 # --- build_example-depend_extra: a_example_dependextra, mydependency.py, mydependencyfile.txt
 
-_RELATIVE_IMPORT = (
-    "a_example_dependextra does `from . import mydependency`: the Accelerator imports a method "
-    "as a module of its method package (launch.py: import_module(package + '.a_' + method)), "
-    "so it can import the modules beside it; accnb runs a method as a bare module with no "
-    "package (accnb/method.py load: types.ModuleType(...), no __package__ or __path__), so "
-    "the relative import fails and the method does not load (MethodError)."
-)
 
-
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_RELATIVE_IMPORT)
 def test_depend_extra_build_script_reuses_the_job_when_nothing_changed(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("example-depend_extra", urd)
@@ -319,7 +270,6 @@ def test_depend_extra_build_script_reuses_the_job_when_nothing_changed(wd, run_b
     assert again == first and again.reused
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_RELATIVE_IMPORT)
 def test_depend_extra_rebuilds_when_the_text_file_changes(make_wd, examples_copy, run_build_script):
     urd = Urd(make_wd(examples_copy))
     run_build_script("example-depend_extra", urd, examples_copy)
@@ -330,7 +280,6 @@ def test_depend_extra_rebuilds_when_the_text_file_changes(make_wd, examples_copy
     assert after != before and not after.reused
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_RELATIVE_IMPORT)
 def test_depend_extra_rebuilds_when_the_python_module_changes(
     make_wd, examples_copy, run_build_script
 ):

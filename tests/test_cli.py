@@ -204,7 +204,7 @@ def test_job_shows_options_inputs_result_files_and_output(project):
     assert out.splitlines()[0] == "workdir-0  sums  finished"
     assert "options    label = None, n = 100, tags = []\n" in out
     assert "result     4950\n" in out
-    assert "files      total.txt\n" in out
+    assert "files      result.pickle, total.txt\n" in out
     assert out.endswith("output:\n[prepare] summing below 100\n")
     assert "inputs     source = workdir-0\n" in ok(accnb(project, "job", "workdir-1"))
 
