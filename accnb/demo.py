@@ -19,7 +19,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from .errors import AccnbError
 from .workdir import Workdir
@@ -82,7 +82,9 @@ def _pipeline(wd, images: Path) -> tuple:
 def _report(imported, shapes, thumbs, exported) -> None:
     result = imported.load()
     print(f"  {_job(imported)} {result['imported']} imported, {result['rejected']} rejected")
-    for filename, reason in sorted(imported.dataset("rejected").iterate(None, ("filename", "reason"))):
+    for filename, reason in sorted(
+        imported.dataset("rejected").iterate(None, ("filename", "reason"))
+    ):
         print(f"{'':19}rejected {filename}: {reason}")
     hist = shapes.load()
     print(f"  {_job(shapes)} {len(hist)} shapes, most common:")
@@ -133,8 +135,8 @@ def make_samples(folder: str | Path) -> tuple[int, int]:
 
 
 def _photo(width: int, height: int, seed: int) -> Image.Image:
-    """Photo-like content: a smooth colour field, shapes, soft edges and sensor noise, so
-    the JPEGs have realistic sizes and decoding costs."""
+    """Photo-like content: a smooth colour field, shapes and sensor noise, so the JPEGs
+    have realistic sizes and decoding costs."""
     rng = np.random.default_rng(seed)
     shapes = random.Random(seed)
     grid = rng.integers(0, 256, (shapes.randint(2, 5), shapes.randint(3, 6), 3), dtype=np.uint8)
@@ -150,7 +152,6 @@ def _photo(width: int, height: int, seed: int) -> Image.Image:
             draw.ellipse(box, fill=colour)
         else:
             draw.rectangle(box, fill=colour)
-    im = im.filter(ImageFilter.GaussianBlur(max(0.6, scale / 2000)))
     pixels = np.asarray(im, dtype=np.int16) + rng.integers(-6, 7, (height, width, 1), np.int16)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
@@ -186,14 +187,16 @@ def _empty() -> bytes:
 
 
 def _notes() -> bytes:
-    return "Not a picture: these are notes someone saved as .jpg.\n".encode() * 10
+    return b"Not a picture: these are notes someone saved as .jpg.\n" * 10
 
 
 def _huge_png() -> bytes:
     """A few bytes whose header claims 60000x60000 pixels: a decompression bomb."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
     return (
