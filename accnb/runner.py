@@ -98,6 +98,11 @@ class JobSpec:
     slices: int
     params: Any  # DotDict: method, hash, options, datasets, jobs, slices
     workdir: Any  # the Workdir, for subjobs
+    executor: Any = None  # runs the analysis slices: a ForkExecutor unless the Workdir has another
+
+    def __post_init__(self) -> None:
+        if self.executor is None:
+            self.executor = ForkExecutor()
 
 
 def check_arguments(method: Method) -> None:
@@ -409,7 +414,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
         t = time.monotonic()
         keep_results = "analysis_res" in spec.method.arguments.get("synthesis", ())
         if spec.method.function("analysis") is not None:
-            timings["per_slice"] = _run_slices(spec, values, outputs, keep_results)
+            timings["per_slice"] = spec.executor.run_slices(spec, values, outputs, keep_results)
         else:
             for n in range(spec.slices):
                 os.close(outputs.pop(str(n)))
@@ -429,7 +434,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
         dataset_writer._finish_all()
         timings["synthesis"] = time.monotonic() - t
         return _job_done(spec, timings)
-    except _SliceFailed:
+    except SliceFailed:
         dataset_writer._discard_all()
         return 1
     except BaseException as e:  # noqa: BLE001 - reported to the caller as JobError
@@ -446,62 +451,67 @@ def _job_done(spec: JobSpec, timings: dict) -> int:
     return 0
 
 
-class _SliceFailed(Exception):
-    """A slice failed and has been reported; the job process only has to stop."""
+class ForkExecutor:
+    """Runs each analysis slice in a process forked from the job process (the default).
+
+    An executor's `run_slices` runs every slice, each through `run_slice`, writes what a
+    slice prints to `outputs[str(sliceno)]` (a pipe the caller relays), and returns the
+    slices' durations; when a slice fails it stops the others, makes the failure the
+    job's with `promote_slice_failure`, and raises SliceFailed.
+    """
+
+    def run_slices(
+        self, spec: JobSpec, values: dict, outputs: dict[str, int], keep_results: bool
+    ) -> list[float]:
+        gc.freeze()  # keep what prepare made out of the slices' copy-on-write pages
+        started = time.monotonic()
+        pids: dict[int, int] = {}
+        for n in range(spec.slices):
+            own = outputs.pop(str(n))
+            pid = _fork()
+            if pid == 0:
+                for fd in outputs.values():
+                    os.close(fd)
+                _child_main(
+                    lambda n=n, own=own: self._slice_process(spec, n, values, own, keep_results)
+                )
+            pids[pid] = n
+            os.close(own)
+        durations = [0.0] * spec.slices
+        while pids:
+            pid, status = os.wait()
+            if pid not in pids:
+                continue  # a child of prepare's, not ours
+            n = pids.pop(pid)
+            durations[n] = time.monotonic() - started
+            code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                for other in pids:
+                    os.kill(other, signal.SIGKILL)
+                for other in pids:
+                    os.waitpid(other, 0)
+                promote_slice_failure(spec.path, n, _exit_description(f"slice {n}", code), code < 0)
+                raise SliceFailed()
+        return durations
+
+    @staticmethod
+    def _slice_process(
+        spec: JobSpec, sliceno: int, values: dict, output_fd: int, keep_results: bool
+    ) -> int:
+        _become_child(output_fd, leader=False)
+        ok = run_slice(spec, sliceno, values, keep_results)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _flush_c_stdio()
+        return 0 if ok else 1
 
 
-def _run_slices(
-    spec: JobSpec, values: dict, outputs: dict[str, int], keep_results: bool
-) -> list[float]:
-    gc.freeze()  # keep what prepare made out of the slices' copy-on-write pages
-    started = time.monotonic()
-    pids: dict[int, int] = {}
-    for n in range(spec.slices):
-        own = outputs.pop(str(n))
-        pid = _fork()
-        if pid == 0:
-            for fd in outputs.values():
-                os.close(fd)
-            _child_main(lambda n=n, own=own: _slice_process(spec, n, values, own, keep_results))
-        pids[pid] = n
-        os.close(own)
-    durations = [0.0] * spec.slices
-    while pids:
-        pid, status = os.wait()
-        if pid not in pids:
-            continue  # a child of prepare's, not ours
-        n = pids.pop(pid)
-        durations[n] = time.monotonic() - started
-        code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            for other in pids:
-                os.kill(other, signal.SIGKILL)
-            for other in pids:
-                os.waitpid(other, 0)
-            _promote_slice_failure(spec.path, n, code)
-            raise _SliceFailed()
-    return durations
+class SliceFailed(Exception):  # noqa: N818 - control flow: the failure is already recorded
+    """A slice failed and the failure is recorded; the job process only has to stop."""
 
 
-def _promote_slice_failure(job_path: Path, sliceno: int, code: int) -> None:
-    """Make a slice's failure the job's: its own report, or what its exit status says."""
-    report = job_path / f".failed.{sliceno}.json"
-    try:
-        report.rename(job_path / FAILED)
-    except FileNotFoundError:
-        _record_failure(
-            job_path,
-            f"analysis({sliceno})",
-            "Killed" if code < 0 else "Exit",
-            _exit_description(f"slice {sliceno}", code),
-            sliceno=sliceno,
-        )
-
-
-def _slice_process(
-    spec: JobSpec, sliceno: int, values: dict, output_fd: int, keep_results: bool
-) -> int:
-    _become_child(output_fd, leader=False)
+def run_slice(spec: JobSpec, sliceno: int, values: dict, keep_results: bool) -> bool:
+    """Run one slice's analysis where we are; on failure record it and return False."""
     current.sliceno, current.part = sliceno, "analysis"
     try:
         dataset_writer._start_slice(sliceno)
@@ -511,11 +521,23 @@ def _slice_process(
         dataset_writer._end_slice(sliceno)
     except BaseException as e:  # noqa: BLE001 - reported to the job process by file
         _report(spec.path, f"analysis({sliceno})", e, f".failed.{sliceno}.json", sliceno)
-        return 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    _flush_c_stdio()
-    return 0
+        return False
+    return True
+
+
+def promote_slice_failure(job_path: Path, sliceno: int, description: str, killed: bool) -> None:
+    """Make a slice's failure the job's: its own report, or `description` when it left none."""
+    report = job_path / f".failed.{sliceno}.json"
+    try:
+        report.rename(job_path / FAILED)
+    except FileNotFoundError:
+        _record_failure(
+            job_path,
+            f"analysis({sliceno})",
+            "Killed" if killed else "Exit",
+            description,
+            sliceno=sliceno,
+        )
 
 
 def _call(method: Method, part: str, values: dict) -> Any:

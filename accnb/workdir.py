@@ -38,8 +38,10 @@ class Workdir:
         path: str | os.PathLike = "workdir",
         slices: int | None = None,
         methods: list[str | os.PathLike] | None = None,
+        executor: Any = None,
     ) -> None:
         self.path = Path(path).resolve()
+        self.executor = executor or runner.ForkExecutor()
         self.path.mkdir(parents=True, exist_ok=True)
         self.slices = slices or os.cpu_count() or 1
         if self.slices < 1:
@@ -312,7 +314,13 @@ class Workdir:
             pickle.dump(options, fh, pickle.HIGHEST_PROTOCOL)
         reporter.started(jobid, m.name, why, self.slices)
         spec = runner.JobSpec(
-            method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
+            method=m,
+            jobid=jobid,
+            path=path,
+            slices=self.slices,
+            params=params,
+            workdir=self,
+            executor=self.executor,
         )
         try:
             timings = runner.run(spec, reporter)
