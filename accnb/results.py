@@ -27,8 +27,9 @@ class AnalysisResults:
     as a list is a common bug.
     """
 
-    def __init__(self, job_path: Path, slices: int) -> None:
-        self._paths = [slice_result_path(job_path, n) for n in range(slices)]
+    def __init__(self, job_path: Path, slices: int | list[int]) -> None:
+        numbers = range(slices) if isinstance(slices, int) else slices
+        self._paths = [slice_result_path(job_path, n) for n in numbers]
         self._iter: Iterator[Any] | None = None
         self._done = False
 

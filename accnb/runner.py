@@ -443,6 +443,52 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
         return 1
 
 
+def debug_run(spec: JobSpec, sliceno: int) -> Any:
+    """Run prepare, slice `sliceno` and synthesis here, in the calling process, and return
+    what synthesis returned: nothing is forked, so breakpoint() and %debug reach the
+    method's own lines, and exceptions arrive as they were raised. The job is never
+    marked finished and its datasets are discarded (only one slice of them was written);
+    synthesis sees that one slice's result in analysis_res.
+    """
+    if not 0 <= sliceno < spec.slices:
+        raise ValueError(f"debug slice must be in 0..{spec.slices - 1}, got {sliceno}")
+    saved_cwd = os.getcwd()
+    saved = (current.job, current.workdir, current.slices, current.sliceno, current.part)
+    job = CurrentJob(spec.jobid, spec.path)
+    module = spec.method.module
+    module.options, module.datasets, module.jobs = (
+        spec.params.options,
+        spec.params.datasets,
+        spec.params.jobs,
+    )
+    values = {
+        "job": job,
+        "slices": spec.slices,
+        "params": spec.params,
+        "options": spec.params.options,
+        "datasets": spec.params.datasets,
+        "jobs": spec.params.jobs,
+    }
+    current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
+    os.chdir(spec.path)
+    try:
+        current.part = "prepare"
+        values["prepare_res"] = _call(spec.method, "prepare", values)
+        dataset_writer._finish_all()
+        current.part, current.sliceno = "analysis", sliceno
+        dataset_writer._start_slice(sliceno)
+        result = _call(spec.method, "analysis", dict(values, sliceno=sliceno))
+        dataset_writer._end_slice(sliceno)
+        save_slice_result(spec.path, sliceno, result)
+        current.part, current.sliceno = "synthesis", None
+        values["analysis_res"] = AnalysisResults(spec.path, [sliceno])
+        return _call(spec.method, "synthesis", values)
+    finally:
+        dataset_writer._discard_all()
+        os.chdir(saved_cwd)
+        current.job, current.workdir, current.slices, current.sliceno, current.part = saved
+
+
 def _job_done(spec: JobSpec, timings: dict) -> int:
     sys.stdout.flush()
     sys.stderr.flush()

@@ -158,6 +158,7 @@ class Workdir:
         jobs: dict | None = None,
         *,
         relay: Callable[[str, str], None] | None = None,
+        debug: bool | int = False,
         **kw: Any,
     ) -> Job:
         """Build a job, or reuse the finished one with the same method, options and inputs.
@@ -166,8 +167,14 @@ class Workdir:
         `datasets=` and `jobs=` are the Accelerator's form. `relay(part, text)` receives
         what the job prints while it runs (default: printed, tagged by part; in a notebook,
         the extension's reporter).
+
+        `debug=True` (or a slice number) runs prepare, that one slice (0 for True) and
+        synthesis here, without forking, so breakpoint() and %debug work on the method's
+        lines; the result is `job.debug_result`, and the job is never marked finished.
         """
         m, key, keys, setup, normalized = self._prepare(method, options, datasets, jobs, kw)
+        if debug is not False:
+            return self._debug(m, setup, normalized, int(debug))
         job = self._find(keys)
         if job is None:
             with self.store.lock(key):
@@ -339,6 +346,25 @@ class Workdir:
         job = Job(jobid, path)
         job.why = why
         reporter.finished(job)
+        return job
+
+    def _debug(self, m: methods.Method, setup: dict, options: DotDict, sliceno: int) -> Job:
+        datasets, jobs = self._input_objects(m, setup["inputs"])
+        jobid, path = self.store.new_job(dict(setup, debug=sliceno, started=time.time()))
+        params = DotDict(
+            jobid=jobid,
+            method=m.name,
+            hash=m.hash,
+            slices=self.slices,
+            options=options,
+            datasets=datasets,
+            jobs=jobs,
+        )
+        spec = runner.JobSpec(
+            method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
+        )
+        job = Job(jobid, path)
+        job.debug_result = runner.debug_run(spec, sliceno)
         return job
 
     # --- reading

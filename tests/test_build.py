@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import accnb
@@ -430,3 +432,24 @@ def test_a_job_with_file_option_reaches_the_file_of_another_job(wd, write_method
         parts=saved.withfile("part.pickle", sliced=True),
     )
     assert job.load() == ([1, 2, 3], {"slice": 1}, str(saved))
+
+
+def test_a_debug_build_runs_one_slice_in_this_process_and_is_never_finished(wd, write_method):
+    debug_source = (
+        SUMS
+        + "import os\nPIDS = []\ndef prepare(options):\n    PIDS.append(os.getpid())\n    return options.n\n"
+    )
+    write_method("sums", debug_source)
+    cwd = os.getcwd()
+    job = wd.build("sums", n=10, debug=1)
+    assert wd.get_method("sums").module.PIDS == [os.getpid()]  # prepare ran here, unforked
+    assert job.debug_result == sum(range(1, 10, 2))  # slice 1 only
+    assert not job.finished and os.getcwd() == cwd
+    assert wd.build("sums", n=10, relay=lambda part, text: None).load() == sum(range(10))
+
+
+def test_an_exception_in_a_debug_build_arrives_as_raised(wd, write_method):
+    write_method("fails", "def analysis(sliceno):\n    raise KeyError('original')\n")
+    with pytest.raises(KeyError, match="original") as err:
+        wd.build("fails", debug=True)
+    assert err.traceback[-1].frame.code.name == "analysis"
