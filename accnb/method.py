@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import dis
 import inspect
 import linecache
 import sys
@@ -63,6 +65,20 @@ class Method:
     def input_directories(self) -> tuple[str, ...]:
         """Options holding paths whose files enter the reuse key (see accnb.fingerprint)."""
         return tuple(getattr(self.module, "input_directories", ()) or ())
+
+    @cached_property
+    def unresolved_globals(self) -> set[str]:
+        """Global names the method's code reads that neither it nor builtins define:
+        in a notebook, names that exist only in the notebook's namespace."""
+        found: set[str] = set()
+        codes = [compile(self.source, self.filename, "exec")]
+        while codes:
+            code = codes.pop()
+            for ins in dis.get_instructions(code):
+                if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                    found.add(ins.argval)
+            codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+        return {n for n in found if n not in self.module.__dict__ and not hasattr(builtins, n)}
 
     @property
     def description(self) -> str:

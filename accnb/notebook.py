@@ -13,7 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from . import output
-from .errors import AccnbError, JobError
+from .errors import AccnbError, JobError, MethodError
 from .output import Reporter
 from .workdir import build, current_workdir, use_workdir, why_build
 
@@ -43,8 +43,20 @@ class AccnbMagics(Magics):
     def accmethod(self, line: str, cell: str) -> None:
         """%%accmethod NAME: the cell is a method (options, prepare, analysis, synthesis)."""
         args = parse_argstring(self.accmethod, line)
-        method = current_workdir().method(args.name, self.shell.transform_cell(cell))
+        workdir = current_workdir()
+        method = workdir.method(args.name, self.shell.transform_cell(cell))
         _cell_of_source[method.filename] = _this_cell_number(self.shell)
+        from_notebook = sorted(method.unresolved_globals & set(self.shell.user_ns))
+        if from_notebook:
+            # A method runs in its own namespace: it cannot see the notebook's names, and
+            # reuse would not see them change. Refuse now rather than fail in a slice.
+            workdir.unregister(args.name)
+            names = ", ".join(from_notebook)
+            raise MethodError(
+                f"method {args.name!r} uses {names}, defined in the notebook, not in the "
+                f"method: move {'them' if len(from_notebook) > 1 else 'it'} into the method, "
+                "or into a %%accmodule cell that the method imports"
+            )
 
     @magic_arguments()
     @argument("name", help="the module's name, as methods import it")

@@ -79,6 +79,10 @@ class Workdir:
         self._registered[name] = loaded
         return loaded
 
+    def unregister(self, name: str) -> None:
+        """Forget a method registered from a string (its file version, if any, is used again)."""
+        self._registered.pop(name, None)
+
     def get_method(self, name: str) -> methods.Method:
         """The current version of a method, reloaded when its file or depend_extra changed."""
         registered = self._registered.get(name)

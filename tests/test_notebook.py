@@ -195,3 +195,21 @@ def test_the_status_line_ends_with_the_build_time(tmp_path):
     )
     [status] = [o for o in cells[2].outputs if o.output_type == "display_data"]
     assert re.fullmatch(r"wd-0 \(quick\): built in \d+\.\d\d s", status.data["text/plain"])
+
+
+def test_a_method_using_a_notebook_global_is_refused_naming_it(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "THRESHOLD = 3\ndef helper(x):\n    return x",
+            "%%accmethod leaks\nimport math\ndef synthesis():\n    return helper(THRESHOLD) + math.floor(len('ab'))",
+            "build('leaks')",
+        ],
+        tmp_path,
+    )
+    [error] = errors(cells[2])
+    assert error.ename == "MethodError"
+    assert "uses THRESHOLD, helper, defined in the notebook" in error.traceback[0]
+    assert "%%accmodule" in error.traceback[0]
+    [error] = errors(cells[3])
+    assert "unknown method 'leaks'" in error.traceback[0]
