@@ -148,7 +148,22 @@ def _parser() -> argparse.ArgumentParser:
     workdir_arg(collect)
     collect.add_argument("--dry-run", action="store_true", help="only say what would go")
     collect.set_defaults(command=cmd_gc)
+
+    demo = commands.add_parser(
+        "demo",
+        help="sample images through import, thumbnails, shape histogram and export",
+        description="Make sample images in DIR/images and run the image pipeline in the "
+        "local workdir DIR/workdir, printing what it did and where the results are.",
+    )
+    demo.add_argument("directory", nargs="?", default="demo", metavar="DIR", help="default: ./demo")
+    demo.set_defaults(command=cmd_demo)
     return parser
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import main as run_demo
+
+    return run_demo(args.directory)
 
 
 def _positive(text: str) -> int:

@@ -320,3 +320,15 @@ def test_no_command_prints_usage_and_exits_2(project):
     result = accnb(project)
     assert result.returncode == 2
     assert result.stderr.startswith("usage: accnb")
+
+
+def test_demo_runs_the_image_pipeline_from_the_command_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "accnb", "demo", "here"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "17 imported, 4 rejected" in result.stdout
+    assert len(list((tmp_path / "here" / "workdir").glob("workdir-3/export/**/*.jpg"))) == 17
