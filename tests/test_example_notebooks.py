@@ -63,3 +63,30 @@ def test_the_reuse_notebook_shows_reuse_rebuild_revert_and_the_failing_line(tmp_
     assert "failed in analysis(1)" in error.traceback[0]
     assert "Cell In[10], line 5, in analysis" in error.traceback[1]
     assert "'to be or not to be': 6" in plain(cells[12])
+
+
+def test_the_thumbnails_notebook_imports_appends_counts_shows_and_exports(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    cells = execute("01-thumbnails.ipynb", tmp_path)
+    by_source = {c.source.splitlines()[0]: c for c in cells}
+    assert "'imported': 17,\n 'rejected': 4," in plain(
+        by_source['imported = build("import_images", directory="photos")']
+    )
+    rejected = text(by_source["images = imported.dataset()"])
+    assert rejected.count("rejected ") == 4 and "broken/empty.jpg - empty file" in rejected
+    appended = text(by_source['thumbs = build("thumbnailer", source=imported, size=(128, 128))'])
+    assert appended.splitlines()[-1].startswith("True [") and "'thumb'" in appended
+    shown = [
+        o
+        for o in by_source["from IPython.display import Image, display"].outputs
+        if "image/jpeg" in o.get("data", {})
+    ]
+    assert len(shown) == 3
+    for output in shown:
+        thumb = Image.open(io.BytesIO(base64.b64decode(output.data["image/jpeg"])))
+        assert max(thumb.size) == 128
+    assert "'files': 17" in plain(by_source['exported = build("export_images", source=thumbs)'])
