@@ -154,8 +154,8 @@ class NotebookReporter(Reporter):
         self._jobid = f"{jobid} ({method})"
         self._status = display(_Status(f"{self._jobid}: running"), display_id=True)
 
-    def part_done(self, part: str) -> None:
-        super().part_done(part)
+    def part_done(self, part: str, rows: int | None = None) -> None:
+        super().part_done(part, rows)
         if part.isdigit():
             self._status.update(_Status(f"{self._jobid}: {self.progress()}"))
 

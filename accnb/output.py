@@ -75,6 +75,7 @@ class Reporter:
         self._started = 0.0
         self._parts = 0
         self._done = 0
+        self._rows = 0
 
     def started(self, jobid: str, method: str, why: Any, slices: int) -> None:
         """A job starts running; `why` is the BuildPlan that says why it is not reused."""
@@ -86,10 +87,11 @@ class Reporter:
     def output(self, part: str, text: str) -> None:
         self.printer(part, text)
 
-    def part_done(self, part: str) -> None:
-        """A part's processes are gone (its output pipe closed)."""
+    def part_done(self, part: str, rows: int | None = None) -> None:
+        """A part's processes are gone (its output pipe closed); a slice wrote `rows` rows."""
         if part.isdigit():
             self._done += 1
+            self._rows += rows or 0
 
     def finished(self, job: Any) -> None:
         self.printer.close()
@@ -101,7 +103,8 @@ class Reporter:
         """A build found a finished job: nothing runs, nothing is printed by default."""
 
     def progress(self) -> str:
-        return f"{self._done}/{self._parts} slices done, {time.monotonic() - self._started:.1f} s"
+        rows = f", {self._rows} rows written" if self._rows else ""
+        return f"{self._done}/{self._parts} slices done{rows}, {time.monotonic() - self._started:.1f} s"
 
 
 class RelayReporter(Reporter):

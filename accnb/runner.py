@@ -186,7 +186,8 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter:
                 selector.unregister(fd)
                 os.close(fd)
                 del pipes[part]
-                reporter.part_done(part)
+                rows = dataset_writer.slice_rows(job_path, int(part)) if part.isdigit() else None
+                reporter.part_done(part, rows)
                 return
             if part not in files:
                 files[part] = open(out_dir / part, "ab")

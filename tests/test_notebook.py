@@ -213,3 +213,25 @@ def test_a_method_using_a_notebook_global_is_refused_naming_it(tmp_path):
     assert "%%accmodule" in error.traceback[0]
     [error] = errors(cells[3])
     assert "unknown method 'leaks'" in error.traceback[0]
+
+
+def test_the_status_line_counts_slices_and_rows_while_running(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod rows\nimport time\nfrom accnb.dataset import DatasetWriter\n"
+            "def prepare():\n    dw = DatasetWriter()\n    dw.add('x', 'int64')\n    return dw\n"
+            "def analysis(sliceno, prepare_res):\n    time.sleep(0.3 * sliceno)\n"
+            "    for i in range(10 + sliceno):\n        prepare_res.write(i)",
+            "import accnb.notebook as nbx\nseen = []\n"
+            "class Spy(nbx.NotebookReporter):\n"
+            "    def part_done(self, part, rows=None):\n        super().part_done(part, rows)\n"
+            "        if part.isdigit():\n            seen.append(self.progress().rsplit(',', 1)[0])\n"
+            "import accnb.output\naccnb.output.reporter_factory = Spy\nbuild('rows');\nprint(seen)",
+        ],
+        tmp_path,
+    )
+    assert (
+        "['1/2 slices done, 10 rows written', '2/2 slices done, 21 rows written']"
+        in stream_text(cells[2])
+    )

@@ -672,6 +672,17 @@ def _dsid(ds: Any) -> str | None:
 # -- the runner's hooks (see docs/ARCHITECTURE.md)
 
 
+def slice_rows(job_path: Path, sliceno: int) -> int:
+    """Rows a finished slice process wrote into the job's datasets (for progress displays)."""
+    rows = 0
+    for meta in Path(job_path).glob(f"datasets/*/slice.{sliceno}.json"):
+        try:
+            rows += json.loads(meta.read_text())["lines"]
+        except (OSError, ValueError, KeyError):
+            continue  # a dataset being discarded; progress is not worth an error
+    return rows
+
+
 def _start_slice(sliceno: int) -> None:
     """In a slice process, before analysis: writers made in prepare write this slice."""
     for w in list(_writers.values()):

@@ -1,0 +1,90 @@
+"""Rows of a dataset by number: where row g lives (sliceno, index), and reading a few of them.
+
+Row numbers count through slice 0, then slice 1, ..., the order of `ds.iterate(None)`, so a
+selection of rows is a numpy array of row numbers (or a boolean mask over them) and the
+row index costs nothing to build: it is the cumulative sum of `ds.lines`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+# Column types whose values are blobs: never read all of them to filter or label rows.
+BLOB_TYPES = frozenset({"bytes", "pickle"})
+
+
+class RowIndex:
+    """The rows of one dataset, numbered 0..len(ds)-1 in slice order."""
+
+    def __init__(self, ds: Any) -> None:
+        self.dataset = ds
+        self.lines = np.asarray(ds.lines, dtype=np.int64)
+        self.starts = np.concatenate(
+            [[0], np.cumsum(self.lines)]
+        )  # slice s is starts[s]..starts[s+1]
+        self.total = int(self.starts[-1])
+
+    def __len__(self) -> int:
+        return self.total
+
+    def locate(self, rows: np.ndarray | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(sliceno, index in the slice) of each row number."""
+        rows = np.asarray(rows, dtype=np.int64)
+        slicenos = np.searchsorted(self.starts, rows, side="right") - 1
+        return slicenos, rows - self.starts[slicenos]
+
+    def row_number(self, sliceno: int, index: int) -> int:
+        return int(self.starts[sliceno] + index)
+
+    def in_slice(self, sliceno: int | None) -> np.ndarray:
+        """Mask of the rows of one slice (all rows for None)."""
+        mask = np.zeros(self.total, dtype=bool)
+        if sliceno is None:
+            mask[:] = True
+        else:
+            mask[self.starts[sliceno] : self.starts[sliceno + 1]] = True
+        return mask
+
+    def where(
+        self, predicate: Callable[[dict], Any], columns: Iterable[str] | None = None
+    ) -> np.ndarray:
+        """Mask of the rows whose dict of `columns` (default: all but blobs) satisfies predicate."""
+        names = list(columns) if columns is not None else self.small_columns()
+        values = self.dataset.iterate(None, names) if names else iter([()] * self.total)
+        return np.fromiter(
+            (bool(predicate(dict(zip(names, row, strict=True)))) for row in values),
+            dtype=bool,
+            count=self.total,
+        )
+
+    def small_columns(self) -> list[str]:
+        """The columns cheap to read for every row: all but bytes and pickle."""
+        return [n for n, c in self.dataset.columns.items() if c.type not in BLOB_TYPES]
+
+    def read(self, rows: np.ndarray | Sequence[int], columns: Sequence[str]) -> list[tuple]:
+        """The values of `columns` in each of `rows` (row numbers, any order), as tuples.
+
+        Each slice is read once, from its first wanted row to its last, through the public
+        iterate(slice=...); the values in between are decoded and dropped, so this costs up
+        to one slice's worth of the columns, not the whole dataset.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        found: dict[int, tuple] = {}
+        slicenos, indices = self.locate(rows)
+        for sliceno in np.unique(slicenos).tolist():
+            wanted = np.unique(indices[slicenos == sliceno])
+            lo, hi = int(wanted[0]), int(wanted[-1]) + 1
+            keep = np.zeros(hi - lo, dtype=bool)
+            keep[wanted - lo] = True
+            base = int(self.starts[sliceno]) + lo
+            values = self.dataset.iterate(sliceno, list(columns), slice=slice(lo, hi))
+            for offset, value in enumerate(values):
+                if keep[offset]:
+                    found[base + offset] = value
+        return [found[g] for g in rows.tolist()]
+
+    def read_dicts(self, rows: np.ndarray | Sequence[int], columns: Sequence[str]) -> list[dict]:
+        return [dict(zip(columns, values, strict=True)) for values in self.read(rows, columns)]
