@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from html import escape
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import ipywidgets as widgets

@@ -31,7 +31,9 @@ def table_html(columns: Sequence[str], rows: Sequence[Sequence[dict]]) -> str:
 
 def _pairs(pairs: Sequence[tuple[str, str]]) -> str:
     """A two-column table of (name, already escaped HTML)."""
-    rows = "".join(f"<tr><th style='{_CELL}'>{k}</th><td style='{_CELL}'>{v}</td></tr>" for k, v in pairs)
+    rows = "".join(
+        f"<tr><th style='{_CELL}'>{k}</th><td style='{_CELL}'>{v}</td></tr>" for k, v in pairs
+    )
     return f"<table>{rows}</table>"
 
 
@@ -41,7 +43,9 @@ def dataset_summary(ds: Any) -> list[tuple[str, str]]:
     if ds.caption and ds.caption != ds.jobid:
         pairs.append(("caption", escape(ds.caption)))
     lines = ds.lines
-    pairs.append(("rows", f"{sum(lines)} in {len(lines)} slices: {escape(', '.join(map(str, lines)))}"))
+    pairs.append(
+        ("rows", f"{sum(lines)} in {len(lines)} slices: {escape(', '.join(map(str, lines)))}")
+    )
     if ds.hashlabel:
         pairs.append(("hashlabel", escape(ds.hashlabel)))
     parent = ds.parent
@@ -75,7 +79,9 @@ def dataset_html(ds: Any, rows: int = STATIC_ROWS) -> str:
     types = [ds.columns[n].type for n in names]
     first = list(ds.iterate(None, names, slice=slice(0, min(rows, len(ds))))) if names else []
     cells = [[cell(v, typ) for v, typ in zip(values, types, strict=True)] for values in first]
-    shown = f"first {len(first)} of {len(ds)} rows" if len(first) < len(ds) else f"all {len(ds)} rows"
+    shown = (
+        f"first {len(first)} of {len(ds)} rows" if len(first) < len(ds) else f"all {len(ds)} rows"
+    )
     return (
         f"<div class='accnb-dataset' style='{_BOX}'><b>Dataset {escape(ds.id)}</b>"
         f"{_pairs(dataset_summary(ds))}{table_html(*columns_cells(ds))}"
@@ -103,7 +109,9 @@ def gallery_html(tiles: Sequence[tuple[bytes | None, str]], summary: str) -> str
     return f"<div class='accnb-gallery' style='{_BOX}'><div>{escape(summary)}</div>{grid}</div>"
 
 
-def histogram_html(labels: Sequence[str], counts: Sequence[int], selected: Sequence[int] = ()) -> str:
+def histogram_html(
+    labels: Sequence[str], counts: Sequence[int], selected: Sequence[int] = ()
+) -> str:
     """Horizontal bars as plain HTML, widths relative to the biggest count."""
     top = max(counts, default=0) or 1
     rows = []

@@ -40,7 +40,7 @@ class TileGrid(anywidget.AnyWidget):
     def on_open(self, callback: Callable[[int], None]) -> None:
         self._open_callbacks.append(callback)
 
-    def open(self, index: int) -> None:
+    def click(self, index: int) -> None:
         """What a click on tile `index` does."""
         for callback in self._open_callbacks:
             callback(index)
@@ -49,7 +49,7 @@ class TileGrid(anywidget.AnyWidget):
         if isinstance(content, dict) and content.get("event") == "open":
             index = content.get("index")
             if isinstance(index, int) and 0 <= index < len(self.tiles):
-                self.open(index)
+                self.click(index)
 
 
 class BarChart(anywidget.AnyWidget):
