@@ -22,9 +22,10 @@ are converted before resampling; transparency is kept in PNG and WEBP and flatte
 white for JPEG and BMP.
 
 Speed: a JPEG is decoded at 1/2, 1/4 or 1/8 scale (im.draft) when that is still at
-least the thumbnail's size, then resampled with Lanczos. Measured on 80 photos
-(640x480 to 4000x3000): 1.5x the speed of Pillow's default thumbnail() and closer to a
-full-resolution Lanczos reduction (median PSNR 51 dB against 48 dB).
+least the thumbnail's size, then resampled with Lanczos. On 80 photos of 640x480 to
+4000x3000, one core: 64 images/s, against 46 for Pillow's default thumbnail() (draft to
+twice the size, then bicubic); median PSNR against full-resolution reductions 48-51 dB
+(bilinear or box after the same draft: 38-43 dB).
 
 Result: dict(thumbnails=N, failed=M, format=..., size=[w, h]).
 """
