@@ -37,7 +37,7 @@ class DatasetBrowser(widgets.VBox):
         )
         self.back_button.add_class("accnb-browser-back")
         self.back_button.on_click(lambda _: self.back())
-        self.links = widgets.HBox(layout={"flex_flow": "row wrap", "gap": "4px"})
+        self.links = widgets.HBox(layout={"flex_flow": "row wrap"})
         self.columns_table = TableView()
         self.columns_table.add_class("accnb-browser-columns")
         self.values_table = TableView()
@@ -59,15 +59,13 @@ class DatasetBrowser(widgets.VBox):
         self.job_slot = widgets.VBox()  # the job view, when opened
         super().__init__(
             [
-                widgets.HBox(
-                    [self.back_button, self.title], layout={"align_items": "center", "gap": "8px"}
-                ),
+                widgets.HBox([self.back_button, self.title], layout={"align_items": "center"}),
                 self.summary,
                 self.links,
                 self.columns_table,
                 widgets.HBox(
                     [self.prev_button, self.next_button, self.status, self.slice_choice],
-                    layout={"align_items": "center", "gap": "6px"},
+                    layout={"align_items": "center"},
                 ),
                 self.values_table,
                 self.job_slot,

@@ -131,7 +131,7 @@ class Gallery(widgets.VBox):
                 slices,
                 self.clear_button,
             ],
-            layout={"align_items": "center", "flex_flow": "row wrap", "gap": "6px"},
+            layout={"align_items": "center", "flex_flow": "row wrap"},
         )
 
     def _build_detail(self) -> None:
@@ -147,12 +147,10 @@ class Gallery(widgets.VBox):
         close.on_click(lambda _: self.close_row())
         self.detail = widgets.VBox(
             [
-                widgets.HBox(
-                    [self.detail_title, close], layout={"align_items": "center", "gap": "12px"}
-                ),
+                widgets.HBox([self.detail_title, close], layout={"align_items": "center"}),
                 widgets.HBox(
                     [widgets.Box([self.full_image], layout={"flex": "1 1 60%"}), self.row_table],
-                    layout={"gap": "12px"},
+                    layout={"align_items": "flex-start"},
                 ),
             ],
             layout={
@@ -305,7 +303,9 @@ class Gallery(widgets.VBox):
         if n:
             start = self.page * self.page_size
             where = f"{start + 1}–{start + len(self._page_rows)}"
-            self.status.value = f"Page {self.page + 1} of {self.pages} · {where} of {n} rows{before}"
+            self.status.value = (
+                f"Page {self.page + 1} of {self.pages} · {where} of {n} rows{before}"
+            )
         else:
             self.status.value = f"No rows{before}"
         filters = self.filters

@@ -54,7 +54,6 @@ class Histogram(widgets.VBox):
         heading.value = f"<b>{escape(title or ' × '.join(self.columns))}</b>"
         header = widgets.HBox([heading, self.summary, self.clear_button])
         header.layout.align_items = "center"
-        header.layout.gap = "12px"
         super().__init__([header, self.chart])
         self.add_class("accnb-histogram")
         t.link((self, "selected"), (self.chart, "selected"))

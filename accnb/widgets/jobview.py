@@ -58,9 +58,9 @@ class JobView(widgets.VBox):
         self.back_button.on_click(lambda _: self.back())
         self.facts = widgets.HTML()
         self.facts.add_class("accnb-job-facts")
-        self.inputs = widgets.HBox(layout={"flex_flow": "row wrap", "gap": "4px"})
+        self.inputs = widgets.HBox(layout={"flex_flow": "row wrap"})
         self.inputs.add_class("accnb-job-inputs")
-        self.datasets = widgets.HBox(layout={"flex_flow": "row wrap", "gap": "4px"})
+        self.datasets = widgets.HBox(layout={"flex_flow": "row wrap"})
         self.datasets.add_class("accnb-job-datasets")
         self.graph = widgets.HTML()
         self.graph.add_class("accnb-job-graph")
@@ -69,9 +69,7 @@ class JobView(widgets.VBox):
         self.slot = widgets.VBox()  # a dataset browser, when one is opened
         super().__init__(
             [
-                widgets.HBox(
-                    [self.back_button, self.title], layout={"align_items": "center", "gap": "8px"}
-                ),
+                widgets.HBox([self.back_button, self.title], layout={"align_items": "center"}),
                 self.facts,
                 _section("inputs", self.inputs),
                 _section("datasets", self.datasets),
