@@ -127,7 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(command=cmd_run)
 
-    jobs = commands.add_parser("jobs", help="list the jobs of a workdir")
+    jobs = commands.add_parser(
+        "jobs",
+        help="list the jobs of a workdir, then the space they use",
+        description="List the jobs of a workdir: method, state, time and how many jobs use "
+        "each (as input, JobWithFile, subjob or through a dataset: what accnb gc keeps for "
+        "them); then the space used, as accnb du shows it.",
+    )
     workdir_arg(jobs)
     jobs.add_argument("--method", metavar="NAME", help="only the jobs of this method")
     jobs.set_defaults(command=cmd_jobs)
@@ -143,11 +149,41 @@ def _parser() -> argparse.ArgumentParser:
     method.set_defaults(command=cmd_method)
 
     collect = commands.add_parser(
-        "gc", help="remove unfinished and failed jobs that no process is building"
+        "gc",
+        help="remove unfinished and failed jobs, and old finished ones if asked",
+        description="Remove unfinished and failed jobs that no process is building, and "
+        "unused lock files. With --older-than and/or --keep-latest, also finished jobs: "
+        "given both, only those both would remove. A job that stays keeps every job it uses "
+        "(inputs, JobWithFile options, subjobs, datasets' parents and previous), "
+        "transitively. accnb du shows the space per method.",
     )
     workdir_arg(collect)
-    collect.add_argument("--dry-run", action="store_true", help="only say what would go")
+    collect.add_argument(
+        "--older-than",
+        type=_age,
+        metavar="AGE",
+        help="also remove finished jobs that finished longer ago than AGE: 45s, 90m, 12h, 30d, 2w",
+    )
+    collect.add_argument(
+        "--keep-latest",
+        type=_count,
+        metavar="N",
+        help="also remove finished jobs, but keep the N of each method that finished last",
+    )
+    collect.add_argument(
+        "--dry-run", action="store_true", help="only say what would go and the space it frees"
+    )
     collect.set_defaults(command=cmd_gc)
+
+    du = commands.add_parser(
+        "du",
+        help="space used per method, by failed and unfinished jobs, and by .accnb",
+        description="Space used by a workdir: the finished jobs of each method, the failed, "
+        "unfinished and building jobs, and .accnb (index, locks, method sources). "
+        "accnb gc frees space.",
+    )
+    workdir_arg(du)
+    du.set_defaults(command=cmd_du)
 
     demo = commands.add_parser(
         "demo",
@@ -174,6 +210,23 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
     return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {text!r}")
+    return value
+
+
+def _age(text: str) -> float:
+    try:
+        return gc.parse_age(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _method_dirs(given: list[str] | None) -> list[str]:
@@ -264,9 +317,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     wd = _open_workdir(args.workdir)
     locks = wd.store.meta / "locks"
     setups = {jobid: gc.read_setup(wd.path / jobid) for jobid in wd.store.all_jobs()}
-    used = Counter(ref for setup in setups.values() for ref in _jobs_used(setup))
-    rows = [("job", "method", "state", "time", "used as input by")]
-    sizes: dict[str, list[int]] = {}
+    used = Counter(ref for jobid in setups for ref in gc.uses(wd.path / jobid))
+    rows = [("job", "method", "state", "time", "used by")]
     for jobid, setup in setups.items():
         method = setup.get("method", "?")
         if args.method and method != args.method:
@@ -275,44 +327,33 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         total = _post(path).get("timings", {}).get("total")
         duration = "-" if total is None else f"{total:.2f} s"
         rows.append((jobid, method, gc.job_state(path, locks), duration, str(used[jobid])))
-        sizes.setdefault(method, []).append(gc.disk_usage(path))
     if len(rows) == 1:
         which = f" of method {args.method!r}" if args.method else ""
         print(f"no jobs{which} in {wd.path}")
         return 0
     _print_table(rows, right=(3, 4))
-    print()
-    print("space used:")
-    size_rows = [
-        (method, _size(sum(s)), f"{len(s)} job{'s' if len(s) > 1 else ''}")
-        for method, s in sorted(sizes.items())
-    ]
-    if len(size_rows) > 1:
-        size_rows.append(("total", _size(sum(map(sum, sizes.values()))), ""))
-    _print_table(size_rows, right=(1,), indent="  ")
+    space = gc.space(wd.store)
+    if args.method:
+        space = [row for row in space if row.name == args.method]
+    if space:
+        print()
+        _print_space(space)
     return 0
 
 
-def _jobs_used(setup: dict) -> set[str]:
-    """Ids of the jobs a job takes: its job and dataset inputs and JobWithFile options."""
-    found = set()
-    for value in setup.get("inputs", {}).values():
-        for ident in value if isinstance(value, list) else [value]:
-            if ident:
-                found.add(ident.partition("/")[0])
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if "$JobWithFile" in value:
-                found.add(value["$JobWithFile"][0])
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(setup.get("options", {}))
-    return found
+def _print_space(rows: list[gc.Space]) -> None:
+    print("space used:")
+    table = [
+        (
+            row.name,
+            _size(row.size),
+            f"{row.jobs} job{'s' if row.jobs > 1 else ''}" if row.jobs else "",
+        )
+        for row in rows
+    ]
+    if len(rows) > 1:
+        table.append(("total", _size(sum(row.size for row in rows)), ""))
+    _print_table(table, right=(1,), indent="  ")
 
 
 def _post(path: Path) -> dict:
@@ -504,16 +545,23 @@ def _spec_text(spec: Any) -> str:
     return type(spec).__name__
 
 
-# --- accnb gc
+# --- accnb gc and accnb du
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
     wd = _open_workdir(args.workdir)
-    removed, kept = gc.collect(wd.store, dry_run=args.dry_run)
+    removed, kept = gc.collect(
+        wd.store, dry_run=args.dry_run, older_than=args.older_than, keep_latest=args.keep_latest
+    )
     verb = "would remove" if args.dry_run else "removed"
+    now = time.time()
     for item in removed:
+        if item.state == "finished" and item.finished is not None:
+            state = f"finished {_ago(now - item.finished)} ago"
+        else:
+            state = item.state
         if item.state != "lock":
-            print(f"{verb} {item.name} ({item.method}, {item.state}, {_size(item.size)})")
+            print(f"{verb} {item.name} ({item.method}, {state}, {_size(item.size)})")
     for item in kept:
         print(f"kept {item.name}: {item.reason}")
     locks = [item for item in removed if item.state == "lock"]
@@ -524,4 +572,17 @@ def cmd_gc(args: argparse.Namespace) -> int:
         return 0
     freed = _size(sum(item.size for item in removed))
     print(f"{'would free' if args.dry_run else 'freed'} {freed}")
+    return 0
+
+
+def _ago(seconds: float) -> str:
+    for unit, size, switch in (("s", 1, 120), ("min", 60, 7200), ("h", 3600, 172800)):
+        if seconds < switch:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds / 86400:.0f} days"
+
+
+def cmd_du(args: argparse.Namespace) -> int:
+    wd = _open_workdir(args.workdir)
+    _print_space(gc.space(wd.store))
     return 0

@@ -56,14 +56,14 @@ def main(directory: str = "demo") -> int:
         f"  sample images  {base / 'images'}: {written + unchanged} files "
         f"({written} written, {unchanged} already there) in {time.perf_counter() - started:.2f} s"
     )
-    wd = Workdir(base / "workdir")
-    print(f"  workdir        {wd.path} ({wd.slices} slices)")
-    try:
-        jobs = _pipeline(wd, base / "images")
-    except AccnbError as e:
-        print(f"the demo failed: {e}", file=sys.stderr)
-        return 1
-    _report(*jobs)
+    with Workdir(base / "workdir") as wd:
+        print(f"  workdir        {wd.path} ({wd.slices} slices)")
+        try:
+            jobs = _pipeline(wd, base / "images")
+        except AccnbError as e:
+            print(f"the demo failed: {e}", file=sys.stderr)
+            return 1
+        _report(*jobs)
     print(f"  total          {time.perf_counter() - started:.2f} s")
     return 0
 

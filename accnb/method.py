@@ -172,14 +172,32 @@ def file_stamp(paths: list[Path] | tuple[Path, ...]) -> tuple:
     return tuple(stamps)
 
 
-def folder_package(folder: Path) -> str:
-    """A package for a folder of method files, so that they can import each other relatively."""
+def folder_package(folder: Path, fresh: bool = False) -> str:
+    """A package for a folder of method files, so that they can import each other relatively.
+
+    `fresh` forgets the helper modules imported from it, so that a method reloaded because
+    a file changed imports the files beside it as they are now, not as they were.
+    """
     name = f"accnb_methods_{hashing.text_digest(str(folder))[:12]}"
     if name not in sys.modules:
         package = types.ModuleType(name)
         package.__path__ = [str(folder)]
         package.__package__ = name
         sys.modules[name] = package
+    elif fresh:
+        package, prefix = sys.modules[name], name + "."
+        for module in [m for m in sys.modules if m.startswith(prefix)]:
+            short = module[len(prefix) :]
+            if short.startswith("a_"):
+                continue
+            # From the package's attributes too (`from . import x` looks there first), and
+            # its .pyc: an edit within the same second that keeps the size would pass the
+            # .pyc's mtime-and-size check and bring the old code back.
+            if "." not in short and hasattr(package, short):
+                delattr(package, short)
+            cached = getattr(sys.modules.pop(module), "__cached__", None)
+            if cached:
+                Path(cached).unlink(missing_ok=True)
     return name
 
 

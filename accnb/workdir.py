@@ -63,6 +63,17 @@ class Workdir:
     def __repr__(self) -> str:
         return f"Workdir({str(self.path)!r}, slices={self.slices})"
 
+    def close(self) -> None:
+        """Let another folder of the same name be opened (job ids are `<name>-<n>`)."""
+        if WORKDIRS.get(self.store.name) == self.path:
+            del WORKDIRS[self.store.name]
+
+    def __enter__(self) -> Workdir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- methods
 
     def method(self, name: str, source: str) -> methods.Method:
@@ -102,7 +113,7 @@ class Workdir:
             source,
             str(path),
             helper_modules=self._helpers,
-            package=methods.folder_package(path.parent),
+            package=methods.folder_package(path.parent, fresh=loaded is not None),
         )
         loaded.stamp = methods.file_stamp((path, *loaded.depend_files))
         runner.check_arguments(loaded)

@@ -453,3 +453,30 @@ def test_an_exception_in_a_debug_build_arrives_as_raised(wd, write_method):
     with pytest.raises(KeyError, match="original") as err:
         wd.build("fails", debug=True)
     assert err.traceback[-1].frame.code.name == "analysis"
+
+
+def test_a_changed_helper_beside_a_method_is_imported_afresh(wd, write_method, methods_dir):
+    (methods_dir / "helper.py").write_text("def value():\n    return 1\n")
+    write_method(
+        "uses_helper",
+        """
+        from . import helper
+        depend_extra = ("helper.py",)
+        def synthesis():
+            return helper.value()
+    """,
+    )
+    first = wd.build("uses_helper")
+    (methods_dir / "helper.py").write_text("def value():\n    return 2\n")
+    second = wd.build("uses_helper")
+    assert (first.load(), second.load()) == (1, 2)
+
+
+def test_a_closed_workdir_lets_another_folder_of_its_name_open(tmp_path):
+    with accnb.Workdir(tmp_path / "a" / "workdir") as first:
+        pass
+    second = accnb.Workdir(tmp_path / "b" / "workdir")
+    assert second.path != first.path
+    with pytest.raises(WorkdirError, match="already open"):
+        accnb.Workdir(tmp_path / "c" / "workdir")
+    second.close()

@@ -13,7 +13,7 @@ import traitlets as t
 
 from ..dataset import Dataset
 from .cells import cell
-from .rows import RowIndex
+from .rows import ALL_SLICES, SLICE_CHOICE, RowIndex
 from .static import columns_cells, dataset_html, dataset_summary
 from .views import TableView
 
@@ -23,7 +23,7 @@ class DatasetBrowser(widgets.VBox):
     small image when they are one; json pretty). Buttons open the parent(s), the previous
     dataset and the job that made it; "Back" returns."""
 
-    dataset = t.Instance(Dataset)
+    dataset = t.Instance(Dataset, allow_none=True)  # None only while __init__ runs
     page = t.Int(0)
     page_size = t.Int(10)
     sliceno = t.Int(None, allow_none=True)
@@ -74,7 +74,7 @@ class DatasetBrowser(widgets.VBox):
         self.add_class("accnb-browser")
         self.page_size = page_size
         self.dataset = ds if isinstance(ds, Dataset) else Dataset(ds)
-        t.link((self, "sliceno"), (self.slice_choice, "value"))
+        t.link((self, "sliceno"), (self.slice_choice, "value"), transform=SLICE_CHOICE)
 
     def __repr__(self) -> str:
         return f"<DatasetBrowser of {self.dataset}>"
@@ -112,7 +112,7 @@ class DatasetBrowser(widgets.VBox):
         )
         self.links.children = self._link_buttons(ds)
         self.columns_table.columns, self.columns_table.rows = columns_cells(ds)
-        self.slice_choice.options = [("all slices", None)] + [
+        self.slice_choice.options = [("all slices", ALL_SLICES)] + [
             (f"slice {s} ({n} rows)", s) for s, n in enumerate(ds.lines)
         ]
         self.job_slot.children = []

@@ -14,7 +14,7 @@ import traitlets as t
 from ..errors import DatasetError
 from .cells import cell, cell_html
 from .media import for_browser, small
-from .rows import RowIndex
+from .rows import ALL_SLICES, SLICE_CHOICE, RowIndex
 from .views import TileGrid
 
 PAGE_SIZES = (12, 24, 48, 96)
@@ -73,8 +73,9 @@ class Gallery(widgets.VBox):
         super().__init__([self.toolbar, self.grid, self.detail])
         self.add_class("accnb-gallery")
         self.rows = self._page_rows  # no rows until the filters below have run once
-        for name in ("page_size", "thumb_size", "sliceno"):
-            t.link((self, name), (self._controls[name], "value"))
+        t.link((self, "page_size"), (self._controls["page_size"], "value"))
+        t.link((self, "thumb_size"), (self._controls["thumb_size"], "value"))
+        t.link((self, "sliceno"), (self._controls["sliceno"], "value"), transform=SLICE_CHOICE)
         self.page_size = page_size
         self.thumb_size = thumb_size
         self.sliceno = sliceno
@@ -113,7 +114,7 @@ class Gallery(widgets.VBox):
         )  # fmt: skip
         thumbs.add_class("accnb-gallery-thumb-size")
         slices = widgets.Dropdown(
-            options=[("all slices", None)]
+            options=[("all slices", ALL_SLICES)]
             + [(f"slice {s} ({n} rows)", s) for s, n in enumerate(ds.lines)],
             description="", layout={"width": "170px"},
         )  # fmt: skip

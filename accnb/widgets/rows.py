@@ -15,6 +15,14 @@ import numpy as np
 # Column types whose values are blobs: never read all of them to filter or label rows.
 BLOB_TYPES = frozenset({"bytes", "pickle"})
 
+# A slice menu's value for "all slices" (a Dropdown shows None as no choice at all), and
+# the transforms of a traitlets link between a sliceno trait (None: all) and that menu.
+ALL_SLICES = -1
+SLICE_CHOICE = (
+    lambda sliceno: ALL_SLICES if sliceno is None else sliceno,
+    lambda choice: None if choice == ALL_SLICES else choice,
+)
+
 
 class RowIndex:
     """The rows of one dataset, numbered 0..len(ds)-1 in slice order."""
