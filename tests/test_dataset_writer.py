@@ -307,3 +307,27 @@ def test_many_rows_cross_chunk_boundaries(job):
     ds = dw.finish()
     assert list(ds.iterate(0, "i")) == list(range(n))
     assert list(ds.iterate(0, "s"))[-3:] == [str(n - 3), str(n - 2), str(n - 1)]
+
+
+def test_big_bytes_values_are_flushed_by_size_not_held_for_a_whole_chunk(job):
+    import os
+
+    dw = DatasetWriter()
+    dw.add("name", "unicode")
+    dw.add("image", "bytes")
+    job.prepare_done()
+    sizes = []
+
+    def analysis(sliceno):
+        w = DatasetWriter()
+        for i in range(20 if sliceno == 0 else 0):
+            w.write(f"photo {i}", os.urandom(1 << 20))  # 1 MB each, random: no zeros
+            sizes.append(sum(f.stat().st_size for f in w.dir.iterdir() if f.is_file()))
+
+    job.analysis(analysis)
+    job.synthesis_done()
+    assert sizes[15] == 0  # 16 MB are buffered...
+    assert sizes[16] > 16 << 20  # ...and the 17th MB pushes them out
+    ds = Dataset("t-1")
+    assert ds.lines == [20, 0, 0]
+    assert [len(v) for v in ds.iterate(0, "image")] == [1 << 20] * 20

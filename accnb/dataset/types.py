@@ -347,8 +347,10 @@ class BlobType(ColumnType):
         return b"" if self.name == "bytes" else ""
 
     def _enc_bytes(self, values: list) -> tuple[bytes, np.ndarray]:
+        # Joined with the final terminator in one go: values may be megabytes of images,
+        # so no second copy of the whole chunk.
         try:
-            data = b"\0".join(values)
+            data = b"\0".join([*values, b""])
         except TypeError:
             data = None
         if data is None or set(map(type, values)) != {bytes}:
@@ -356,8 +358,8 @@ class BlobType(ColumnType):
             if bad is not None:
                 raise bad
             values = [bytes(v) for v in values]
-            data = b"\0".join(values)
-        return data + b"\0", np.fromiter(map(len, values), np.int64, len(values))
+            data = b"\0".join([*values, b""])
+        return data, np.fromiter(map(len, values), np.int64, len(values))
 
     def _enc_ascii(self, values: list) -> tuple[bytes, np.ndarray]:
         types = set(map(type, values))

@@ -30,6 +30,7 @@ from .types import (
 )
 
 CHUNK = 65536  # rows buffered per column before they are converted and written
+CHUNK_BYTES = 16 << 20  # ... or bytes buffered in bytes columns (a slice of photos must stream)
 
 # Unfinished writers of this process, by name. Forked slice processes inherit them.
 _writers: dict[str, DatasetWriter] = {}
@@ -293,21 +294,26 @@ class DatasetWriter:
         used: set[str] = set()
         names = [_clean_name(n, used) for n in self._order]
         bufs = [_clean_name(f"b{ix}", used) for ix in range(len(names))]
-        m, bad, flush, extra = (_clean_name(n, used) for n in ("M", "bad", "flush", "extra"))
+        m, bad, flush, extra, size = (
+            _clean_name(n, used) for n in ("M", "bad", "flush", "extra", "size")
+        )
         n = len(names)
         src = [f"def make({', '.join(bufs)}, {m}, {bad}, {flush}):"]
+        src.append(f" {size} = 0")
         # The hot path. A missing value is written as the default _MISSING, which no type
         # accepts, so it is reported with the chunk; `extra` catches one value too many
         # (more than that is Python's TypeError). Cheaper than *args and checks per value.
         src.append(f" def write({', '.join(f'{a}={m}' for a in names)}, {extra}={m}):")
+        src.append(f"  nonlocal {size}")
         src.append(f"  if {extra} is not {m}:")
         src.append(f"   {bad}(({', '.join(names)}, {extra}))")
         src += [f"  {b}.append({a})" for a, b in zip(names, bufs, strict=True)]
-        src.append(f"  if len({bufs[0]}) == {CHUNK}: {flush}()")
+        src += self._flush_check(names, bufs, flush, size)
         src.append(" def write_list(values):")
+        src.append(f"  nonlocal {size}")
         src.append(f"  if len(values) != {n}: {bad}(values)")
         src += [f"  {b}.append(values[{ix}])" for ix, b in enumerate(bufs)]
-        src.append(f"  if len({bufs[0]}) == {CHUNK}: {flush}()")
+        src += self._flush_check([f"values[{ix}]" for ix in range(n)], bufs, flush, size)
         src.append(" def write_dict(d):")
         src.append("  try:")
         src.append(f"   values = [d[k] for k in {tuple(self._order)!r}]")
@@ -318,6 +324,20 @@ class DatasetWriter:
         ns: dict[str, Any] = {}
         exec(compile("\n".join(src), f"<DatasetWriter {self} write functions>", "exec"), ns)
         return ns["make"](*self._buf, _MISSING, self._wrong_count, self._flush)
+
+    def _flush_check(self, values: list[str], bufs: list[str], flush: str, size: str) -> list[str]:
+        """Source lines that flush a full buffer: CHUNK rows, or CHUNK_BYTES in bytes columns
+        (counted only when there are any, so numeric writers stay as fast as they were)."""
+        blobs = [v for v, t in zip(values, self._types, strict=True) if t.name == "bytes"]
+        if not blobs:
+            return [f"  if len({bufs[0]}) == {CHUNK}: {flush}()"]
+        counted = " + ".join(f"(len({v}) if {v}.__class__ is bytes else 0)" for v in blobs)
+        return [
+            f"  {size} += {counted}",
+            f"  if len({bufs[0]}) == {CHUNK} or {size} > {CHUNK_BYTES}:",
+            f"   {size} = 0",
+            f"   {flush}()",
+        ]
 
     def _wrong_count(self, values: Any, missing: KeyError | None = None) -> None:
         if missing is not None:
