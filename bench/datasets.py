@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import accnb  # noqa: E402
 from accnb.job import WORKDIRS  # noqa: E402
-from bench.accelerator import AcceleratorRun  # noqa: E402
+from bench.accelerator import FIXED, AcceleratorRun  # noqa: E402
 from bench.table import Figure, Target, markdown, median, spread  # noqa: E402
 
 DSWRITE = """
@@ -288,15 +288,17 @@ def details(run: DatasetRun, acc: AcceleratorRun) -> str:
     ax = acc.ds_exectimes()
     lines = [
         "| job | rows | accnb prepare + analysis + synthesis, s | accnb post total, s "
-        "| accnb build wall, s | the Accelerator exectime, s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| accnb build wall, s | the Accelerator exectime, s "
+        "| the Accelerator in RESULTS-accelerator.md, s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, times in run.job_time.items():
         rows = run.rows_of(name)
         theirs = spread(ax[name]) if name in ax else "-"
+        fixed = f"{rows / FIXED[name]:.3f}" if name in FIXED else "-"
         lines.append(
             f"| {name} | {rows:,} | {spread(times)} | {spread(run.parts[name]['total'])} "
-            f"| {spread(run.wall[name])} | {theirs} |"
+            f"| {spread(run.wall[name])} | {theirs} | {fixed} |"
         )
     lines += [
         "",

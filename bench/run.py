@@ -1,12 +1,16 @@
 """Every benchmark in one run, against the Accelerator: one table, written to bench/RESULTS.md.
 
     python -m bench [--reps 5] [--with-accelerator | --no-accelerator] [--no-write]
+                    [--quiet-wait 60] [--nice N]
 
 The reps interleave, so that accnb and the Accelerator see the same load on a shared
 machine: in each, accnb's trivial jobs (bench/overhead.py's), the Accelerator's, accnb's
-dataset jobs (bench/datasets.py), the Accelerator's. The Accelerator's side needs its own
-venv (bench/accelerator.py); `--with-accelerator` makes it when missing. Without it, its
-fixed figures from ../shared/anchor-bench/RESULTS-accelerator.md are the baseline.
+dataset jobs (bench/datasets.py), the Accelerator's. Each rep first waits (up to
+--quiet-wait seconds) for a second in which other work uses under 0.3 cores, and the report
+says what it found: on a busy 2-core machine every figure is slower, the ratios less so.
+The Accelerator's side needs its own venv (bench/accelerator.py); `--with-accelerator`
+makes it when missing. Without it, its fixed figures from
+../shared/anchor-bench/RESULTS-accelerator.md are the baseline.
 
 bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator)`
 returning bench.table.Figure rows, those go into the table; otherwise its command line's
@@ -130,6 +134,33 @@ def load() -> str:
         return " ".join(fh.read().split()[:3])
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_cores(seconds: float = 1.0) -> float:
+    """How many cores something was using over the last `seconds` (this process is asleep)."""
+    b0, t0 = _cpu_ticks()
+    time.sleep(seconds)
+    b1, t1 = _cpu_ticks()
+    return (b1 - b0) / max(t1 - t0, 1) * (os.cpu_count() or 1)
+
+
+def wait_for_quiet(limit: float, most: float = 0.3) -> tuple[float, float]:
+    """Wait up to `limit` s for a second in which others use under `most` cores, since the
+    machine may be shared. Returns (seconds waited, cores busy in the last second)."""
+    started = time.monotonic()
+    while True:
+        busy = busy_cores()
+        waited = time.monotonic() - started
+        if busy < most or waited >= limit:
+            return waited, busy
+
+
 def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
     """bench/thumbnails.py's figures, or its printed output; nothing when it does not exist."""
     path = HERE / "thumbnails.py"
@@ -184,7 +215,10 @@ def report(
         f"- machine: {info['cpu']}, {info['memory']} RAM, Linux {info['kernel']}",
         f"- versions: Python {info['python']}, numpy {info['numpy']}, Pillow {info['Pillow']}, "
         f"accnb {info['accnb']}",
-        f"- load average (1, 5, 15 min) before: {info['load before']}, after: {info['load after']}",
+        f"- load average (1, 5, 15 min) before: {info['load before']}, after: {info['load after']}; "
+        f"nice {info['nice']}",
+        f"- waited for a quiet second before each rep (up to --quiet-wait), then cores busy "
+        f"with other work: {info['quiet']}",
         f"- {acc_line}",
         f"- reps: {info['reps']} (figures are medians)",
         "",
@@ -217,27 +251,44 @@ def main(argv: list[str] | None = None) -> None:
     )  # fmt: skip
     parser.add_argument("--no-accelerator", action="store_true", help="use its fixed figures")
     parser.add_argument("--no-write", action="store_true", help="don't rewrite bench/RESULTS.md")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60, metavar="S",
+        help="before each rep, wait up to S seconds for the machine to be idle (default 60)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--nice", type=int, default=0, metavar="N",
+        help="run at this nice value (negative needs root; shields the figures from other "
+        "work on a shared machine, at that work's expense)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.nice:
+        os.setpriority(os.PRIO_PROCESS, 0, args.nice)
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     info = machine()
     info["date"] = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     info["load before"] = load()
     info["reps"] = str(args.reps)
+    info["nice"] = str(os.getpriority(os.PRIO_PROCESS, 0))
     acc = AcceleratorRun(skipped="skipped (--no-accelerator)" if args.no_accelerator else None)
     started = time.perf_counter()
+    quiet: list[str] = []
     with (
         AcceleratorSession(acc, args.with_accelerator, say=say) as ax,
         OverheadBench() as overhead,
         datasets.DatasetBench(args.rows, args.strrows) as ds,
     ):
         for rep in range(args.reps):
-            say(f"rep {rep + 1}/{args.reps} ({time.perf_counter() - started:.0f} s, load {load()})")
+            waited, busy = wait_for_quiet(args.quiet_wait)
+            quiet.append(f"{waited:.0f} s, then {busy:.2f}")
+            say(f"rep {rep + 1}/{args.reps} ({time.perf_counter() - started:.0f} s, "
+                f"waited {waited:.0f} s for quiet, {busy:.2f} cores busy)")  # fmt: skip
             overhead.rep()
             ax.rep("trivial")
             ds.rep()
             ax.rep("ds", "--rows", str(args.rows), "--strrows", str(args.strrows))
     thumb_figures, thumb_text = thumbnails(args.reps, acc)
     info["load after"] = load()
+    info["quiet"] = "; ".join(quiet)
     figures = overhead.figures(acc) + datasets.figures(ds.run, acc) + thumb_figures
     sections = [
         "## Details",
