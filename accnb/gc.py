@@ -267,6 +267,7 @@ def collect(
             doomed = [item.name for item in removed if item.state == "finished"]
             for jobid in doomed:  # unfinished first: a crash now leaves no finished half job
                 (store.path / jobid / FINISHED).unlink(missing_ok=True)
+            rewrite_index(store)
             for jobid in doomed:
                 shutil.rmtree(store.path / jobid, ignore_errors=True)
     elif not dry_run:
@@ -322,7 +323,10 @@ def _finish_time(path: Path) -> float:
     post = _read_json_or_none(path / FINISHED)
     if isinstance(post, dict) and isinstance(post.get("finished"), int | float):
         return float(post["finished"])
-    return (path / FINISHED).stat().st_mtime
+    try:
+        return (path / FINISHED).stat().st_mtime
+    except FileNotFoundError:  # removed meanwhile (another gc): as old as can be
+        return 0.0
 
 
 def rewrite_index(store: JobStore) -> int:

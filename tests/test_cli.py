@@ -166,7 +166,7 @@ def test_jobs_lists_each_job_with_method_state_time_and_use_as_input(project):
     script(project, "build.py", 'urd.build("fails")')
     accnb(project, "run")
     table = ok(accnb(project, "jobs")).split("\n\n")[0].splitlines()
-    assert table[0].split() == ["job", "method", "state", "time", "used", "as", "input", "by"]
+    assert table[0].split() == ["job", "method", "state", "time", "used", "by"]
     rows = [line.split() for line in table[1:]]
     assert [(r[0], r[1], r[2], r[-1]) for r in rows] == [
         ("workdir-0", "sums", "finished", "1"),
@@ -194,8 +194,26 @@ def test_jobs_ends_with_the_space_used_per_method(project):
     ok(accnb(project, "run"))
     out = ok(accnb(project, "jobs"))
     space = out.split("space used:\n")[1].splitlines()
-    assert [line.split()[0] for line in space] == ["sums", "table", "total"]
+    assert [line.split()[0] for line in space] == ["sums", "table", ".accnb", "total"]
     assert space[0].split()[2:] == ["KiB", "1", "job"]
+
+
+def test_du_shows_the_space_per_method_then_failed_jobs_then_accnb(project):
+    ok(accnb(project, "run"))
+    script(project, "build.py", 'urd.build("fails")')
+    accnb(project, "run")
+    rows = [line.split() for line in ok(accnb(project, "du")).splitlines()]
+    assert rows[0] == ["space", "used:"]
+    assert [(row[0], row[3:]) for row in rows[1:]] == [
+        ("sums", ["1", "job"]),
+        ("table", ["1", "job"]),
+        ("(failed)", ["1", "job"]),
+        (".accnb", []),
+        ("total", []),
+    ]
+    sizes = [float(row[1]) * {"B": 1 / 1024, "KiB": 1, "MiB": 1024}[row[2]] for row in rows[1:]]
+    assert all(size > 0 for size in sizes)
+    assert sum(sizes[:-1]) == pytest.approx(sizes[-1], abs=0.2)
 
 
 def test_job_shows_options_inputs_result_files_and_output(project):
@@ -296,7 +314,7 @@ def test_an_error_in_a_build_call_is_one_line_naming_the_script_line(project):
     assert err.startswith("accnb: build.py:2: sums: unknown option 'm'")
 
 
-@pytest.mark.parametrize("command", [["jobs"], ["job", "workdir-0"], ["gc"]])
+@pytest.mark.parametrize("command", [["jobs"], ["job", "workdir-0"], ["gc"], ["du"]])
 def test_a_missing_workdir_is_one_line_and_is_not_created(project, command):
     err = assert_one_line_error(accnb(project, *command, "--workdir", "elsewhere"), 2)
     assert "workdir 'elsewhere' does not exist" in err
