@@ -174,9 +174,16 @@ class JobStore:
         """Mark a job finished (post.json, by atomic rename) and publish it in the index."""
         write_json(self.path / jobid / FINISHED, post)
         line = f"{key} {jobid} {method}\n".encode()
-        with open(self._index_path, "ab") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(line)
+        while True:  # `accnb gc` replaces the index under its flock: append to the current one
+            with open(self._index_path, "ab") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    current = os.stat(self._index_path).st_ino == os.fstat(fh.fileno()).st_ino
+                except FileNotFoundError:
+                    current = False
+                if current:
+                    fh.write(line)
+                    break
         self._by_key[key] = jobid
         self._by_method.setdefault(method, []).append(jobid)
 
