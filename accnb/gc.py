@@ -272,6 +272,11 @@ def collect(
                 shutil.rmtree(store.path / jobid, ignore_errors=True)
     elif not dry_run:
         rewrite_index(store)  # drops the lines of jobs a crashed gc left unfinished
+    for path in creating:  # a build makes and renames these in milliseconds: old ones crashed
+        if path.exists() and time.time() - path.stat().st_mtime > ABANDONED_AFTER:
+            removed.append(Removal(path.name, "?", "abandoned", disk_usage(path)))
+            if not dry_run:
+                shutil.rmtree(path, ignore_errors=True)
     for lock_path in sorted(locks.iterdir()):
         with claim(lock_path) as free:
             if free:

@@ -298,3 +298,28 @@ def test_a_job_a_crashed_gc_left_unfinished_is_removed_and_leaves_the_index(wd):
     assert out.startswith(f"removed {job} (step, unfinished, ")
     assert remaining(wd) == []
     assert indexed(wd) == []
+
+
+def test_a_job_directory_left_half_made_by_a_crashed_build_is_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import accnb
+
+    wd = accnb.Workdir(tmp_path / "wd", slices=2)
+    wd.close()
+    stale = wd.path / ".new-123-abcd"
+    stale.mkdir()
+    (stale / "setup.json").write_text("{}")
+    os.utime(stale, (0, 0))
+    fresh = wd.path / ".new-456-ef01"
+    fresh.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "accnb", "gc", "--workdir", str(wd.path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists() and fresh.exists()
+    assert ".new-123-abcd" in result.stdout
