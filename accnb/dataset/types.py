@@ -374,21 +374,26 @@ class BlobType(ColumnType):
         return text.encode("ascii") + b"\0", np.fromiter(map(len, values), np.int64, len(values))
 
     def _enc_unicode(self, values: list) -> tuple[bytes, np.ndarray]:
-        if set(map(type, values)) - {str}:
+        # The happy path has no per-value Python work: join refuses non-str values, and
+        # the byte lengths come from the separators when no value holds a NUL itself.
+        try:
+            text = "\0".join([*values, ""])
+            data = text.encode("utf-8")
+        except (TypeError, UnicodeEncodeError):
             bad = _first_bad_or_none(values, _check_str)
             if bad is not None:
-                raise bad
+                raise bad from None
             values = [str(v) for v in values]
-        text = "\0".join(values)
-        try:
+            text = "\0".join([*values, ""])
             data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _first_bad(values, _check_str) from None
         if len(data) == len(text):
             lengths = np.fromiter(map(len, values), np.int64, len(values))
+        elif text.count("\0") == len(values):
+            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
+            lengths = np.diff(ends, prepend=-1) - 1
         else:
             lengths = np.fromiter(map(len, map(str.encode, values)), np.int64, len(values))
-        return data + b"\0", lengths
+        return data, lengths
 
     def _enc_json(self, values: list) -> tuple[bytes, np.ndarray]:
         try:

@@ -294,12 +294,15 @@ class DatasetWriter:
         used: set[str] = set()
         names = [_clean_name(n, used) for n in self._order]
         bufs = [_clean_name(f"b{ix}", used) for ix in range(len(names))]
+        appends = [_clean_name(f"ap{ix}", used) for ix in range(len(names))]
         m, bad, flush, extra, size = (
             _clean_name(n, used) for n in ("M", "bad", "flush", "extra", "size")
         )
         n = len(names)
         src = [f"def make({', '.join(bufs)}, {m}, {bad}, {flush}):"]
         src.append(f" {size} = 0")
+        # Bound appends, looked up once: a fifth of the per-row cost of a one-column write.
+        src += [f" {ap} = {b}.append" for ap, b in zip(appends, bufs, strict=True)]
         # The hot path. A missing value is written as the default _MISSING, which no type
         # accepts, so it is reported with the chunk; `extra` catches one value too many
         # (more than that is Python's TypeError). Cheaper than *args and checks per value.
@@ -307,12 +310,12 @@ class DatasetWriter:
         src.append(f"  nonlocal {size}")
         src.append(f"  if {extra} is not {m}:")
         src.append(f"   {bad}(({', '.join(names)}, {extra}))")
-        src += [f"  {b}.append({a})" for a, b in zip(names, bufs, strict=True)]
+        src += [f"  {ap}({a})" for a, ap in zip(names, appends, strict=True)]
         src += self._flush_check(names, bufs, flush, size)
         src.append(" def write_list(values):")
         src.append(f"  nonlocal {size}")
         src.append(f"  if len(values) != {n}: {bad}(values)")
-        src += [f"  {b}.append(values[{ix}])" for ix, b in enumerate(bufs)]
+        src += [f"  {ap}(values[{ix}])" for ix, ap in enumerate(appends)]
         src += self._flush_check([f"values[{ix}]" for ix in range(n)], bufs, flush, size)
         src.append(" def write_dict(d):")
         src.append("  try:")
