@@ -248,3 +248,24 @@ def test_notebook7(notebook_server, page, page_errors, page_dialogs, artifacts_d
     check_browser_and_job(page, "notebook7", artifacts_dir)
     assert_clean(page_errors, page_dialogs, allowed=NOTEBOOK7_OWN_ERROR)
     report("notebook 7", timings)
+
+
+def test_voila_shows_the_standard_methods_output(
+    voila_server, page, page_errors, page_dialogs, artifacts_dir
+):
+    """notebooks/04-widgets.ipynb: the demo photos through import_images and thumbnailer."""
+    page.goto(f"{voila_server}/voila/render/04-widgets.ipynb", timeout=120_000)
+    expect(page.locator(GRID)).to_have_count(1, timeout=120_000)
+    page.wait_for_function(PAGE_DECODED)
+    assert page.locator(f"{GRID} img").count() == 12
+    expect(page.locator(".accnb-bar")).to_have_count(15)  # the demo's 15 shapes
+    page.locator(".accnb-bar", has_text="1600×1200").click()
+    expect(page.locator(STATUS)).to_have_text("Page 1 of 1 · 1–2 of 2 rows (17 before filters)")
+    page.wait_for_function(PAGE_DECODED)
+    page.locator(f"{GRID} .accnb-tile[data-index='0']").click()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.accnb-gallery-full');"
+        " return i && i.complete && i.naturalWidth === 1600; }"
+    )
+    page.screenshot(path=str(artifacts_dir / "voila-demo.png"), full_page=True)
+    assert_clean(page_errors, page_dialogs)
