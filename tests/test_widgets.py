@@ -190,8 +190,10 @@ def test_a_slice_filter_shows_only_that_slice(ds):
     assert all(s == 1 for s, _ in g.page_rows()) and len(g.rows) == 25
     assert g.status.value == "Page 1 of 1 · 1–25 of 25 rows (50 before filters)"
     assert not g.clear_button.disabled
-    g._controls["sliceno"].value = None
-    assert len(g.rows) == 50 and g.clear_button.disabled
+    assert g._controls["sliceno"].label == "slice 1 (25 rows)"
+    g._controls["sliceno"].value = -1
+    assert g._controls["sliceno"].label == "all slices"
+    assert len(g.rows) == 50 and g.clear_button.disabled and g.sliceno is None
 
 
 def test_a_predicate_on_the_row_dict_filters(ds):
@@ -460,8 +462,14 @@ def test_the_browser_shows_columns_rows_per_slice_and_a_page_of_values(ds):
     assert first["shape"] == {"pre": "[\n 40,\n 30\n]"}
     b.next_button.click()
     assert b.values_table.rows[0][3] == {"t": "img020.png"}
+    assert b.slice_choice.label == "all slices"
     b.slice_choice.value = 1
     assert b.page == 0 and b.values_table.rows[0][:2] == [{"t": "1"}, {"t": "0"}]
+
+
+def test_the_browser_pages_by_the_size_given(ds):
+    b = DatasetBrowser(ds, page_size=5)
+    assert len(b.values_table.rows) == 5 and b.status.value == "Page 1 of 10 · rows 1–5 of 50"
 
 
 def test_bytes_that_are_not_an_image_show_their_size_and_json_is_pretty(chain):
