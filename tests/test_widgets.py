@@ -565,3 +565,22 @@ def test_the_static_gallery_inlines_small_thumbnails(ds):
     html = Gallery(ds)._repr_mimebundle_()["text/html"]
     assert html.count("<figure") == 12 and "no image" in html  # row k=6 has none
     assert np.all([len(part) < 12000 for part in html.split("data:")[1:]])
+
+
+# -- rows by number
+
+
+def test_row_numbers_count_through_slice_0_then_slice_1(ds):
+    from accnb.widgets.rows import RowIndex
+
+    index = RowIndex(ds)
+    slicenos, indices = index.locate([0, 24, 25, 49])
+    assert slicenos.tolist() == [0, 0, 1, 1] and indices.tolist() == [0, 24, 0, 24]
+    assert index.row_number(1, 3) == 28
+
+
+def test_rows_are_read_in_the_order_asked_from_both_slices(ds):
+    from accnb.widgets.rows import RowIndex
+
+    rows = RowIndex(ds).read([30, 1, 49, 1, 0], ["k", "colour"])
+    assert rows == [(11, "green"), (2, "red"), (49, "green"), (2, "red"), (0, "blue")]
