@@ -583,4 +583,4 @@ def test_rows_are_read_in_the_order_asked_from_both_slices(ds):
     from accnb.widgets.rows import RowIndex
 
     rows = RowIndex(ds).read([30, 1, 49, 1, 0], ["k", "colour"])
-    assert rows == [(11, "green"), (2, "red"), (49, "green"), (2, "red"), (0, "blue")]
+    assert rows == [(11, "red"), (2, "red"), (49, "green"), (2, "red"), (0, "blue")]
