@@ -12,7 +12,7 @@
   the test fails.
 
 Environment: CHROMIUM_PATH (default /usr/bin/chromium); E2E_ARTIFACTS_DIR (screenshots
-and server logs; default: a pytest temp dir); E2E_REQUIRED=1 turns skips into failures.
+and server logs; default: test-artifacts/); E2E_REQUIRED=1 turns skips into failures.
 
 Adapted from shared/recipes/tests/e2e/conftest.py (the tested setup for Debian's Chromium,
 JupyterLab 4 and Voila); see its README for the pitfalls these lines avoid.
@@ -199,9 +199,9 @@ def skip_or_fail(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = os.environ.get("E2E_ARTIFACTS_DIR")
-    path = Path(path).resolve() if path else tmp_path_factory.mktemp("e2e-artifacts")
+def artifacts_dir() -> Path:
+    """Screenshots and server logs: $E2E_ARTIFACTS_DIR, or test-artifacts/ (git-ignored)."""
+    path = Path(os.environ.get("E2E_ARTIFACTS_DIR") or REPO / "test-artifacts").resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
