@@ -173,8 +173,18 @@ class NotebookReporter(Reporter):
         display(_Replay(job))
 
 
+def _dataset_html(ds) -> str:
+    from .widgets import dataset_html
+
+    return dataset_html(ds)
+
+
 def load(ipython) -> None:
     output.reporter_factory = NotebookReporter
     ipython.register_magics(AccnbMagics)
+    # A bare dataset in a cell shows as a card, without the dataset layer knowing notebooks.
+    ipython.display_formatter.formatters["text/html"].for_type_by_name(
+        "accnb.dataset.reader", "Dataset", _dataset_html
+    )
     ipython.set_custom_exc((AccnbError,), _show_accnb_error)
     ipython.push({"build": build, "why_build": why_build})

@@ -435,3 +435,32 @@ def test_merge_needs_the_same_lines_per_slice(job):
     b0 = make("b0", rows=[[(1, "")] * 3, [], []])
     with pytest.raises(DatasetError, match="same lines"):
         a0.merge(b0, allow_unrelated=True)
+
+
+@pytest.mark.parametrize(
+    ("ctype", "value"),
+    [
+        ("int64", lambda i: i * 7 - 20),
+        ("float32", lambda i: i / 4),
+        ("number", lambda i: 2**70 + i if i % 5 == 0 else i),
+        ("bool", lambda i: i % 2 == 0),
+        ("date", lambda i: date(2020, 1, 1 + i % 28)),
+        ("unicode", lambda i: "ö" * (i % 4) + str(i)),
+        ("bytes", lambda i: bytes([i % 256]) * (i % 9)),
+        ("json", lambda i: {"i": i, "even": i % 2 == 0}),
+        ("pickle", lambda i: (i, {i})),
+    ],
+)
+def test_take_reads_chosen_rows_as_iterate_would(job, ctype, value):
+    rows = [[(value(s * 100 + i) if i % 6 else None,) for i in range(40)] for s in range(SLICES)]
+    dw = DatasetWriter(columns={"x": (ctype, True)})
+    write_slices(dw, rows)
+    column = dw.finish().column("x")
+    wanted = [39, 0, 17, 17, 5]
+    everything = list(column.iterate(1))
+    assert column.take(1, wanted) == [everything[r] for r in wanted]
+
+
+def test_take_refuses_a_row_the_slice_does_not_have(job):
+    with pytest.raises(DatasetError, match="has 3 rows: there is no row 3"):
+        make().column("a").take(0, [1, 3])

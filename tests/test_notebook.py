@@ -235,3 +235,18 @@ def test_the_status_line_counts_slices_and_rows_while_running(tmp_path):
         "['1/2 slices done, 10 rows written', '2/2 slices done, 21 rows written']"
         in stream_text(cells[2])
     )
+
+
+def test_a_bare_dataset_in_a_cell_shows_as_an_escaped_card(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod names\ndef prepare(job):\n    dw = job.datasetwriter()\n    dw.add('name', 'unicode')\n"
+            "    return dw\ndef analysis(sliceno, prepare_res):\n    prepare_res.write('<b>row</b>')",
+            "build('names').dataset()",
+        ],
+        tmp_path,
+    )
+    card = html_outputs(cells[2])[-1]  # after the status line
+    assert "name" in card and "unicode" in card
+    assert "&lt;b&gt;row&lt;/b&gt;" in card and "<b>row</b>" not in card

@@ -190,6 +190,55 @@ class Column:
             return ichain.from_iterable(map(self._slice_iter, range(len(self.dataset.lines))))
         return self._slice_iter(sliceno)
 
+    def take(self, sliceno: int, rows: Sequence[int] | np.ndarray) -> list:
+        """Values of rows `rows` (indices in slice `sliceno`, any order, repeats allowed),
+        reading only those rows: the cost is that of the rows asked for, not of the slice."""
+        lines = self.dataset.lines[sliceno]
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return []
+        if rows.min() < 0 or rows.max() >= lines:
+            bad = int(rows[(rows < 0) | (rows >= lines)][0])
+            raise DatasetError(
+                f"Dataset {self.dataset}, slice {sliceno} has {lines} rows: there is no row {bad}"
+            )
+        ct = self._ct
+        flags = self._flags_of(sliceno, lines)
+        if ct.layout == "fixed":
+            arr = np.frombuffer(self._mapped(sliceno, "", lines * ct.itemsize), ct.dtype)
+            values = ct.to_python(arr[rows])
+            if flags is not None:
+                f = flags[rows]
+                for ix in np.flatnonzero(f & NONE).tolist():
+                    values[ix] = None
+                if (f & FOLD).any():
+                    ct.apply_fold(values, f)
+            return values
+        if ct.layout == "var":
+            offsets, data = self._offsets(sliceno, lines, "")
+            starts, stops = offsets[rows], offsets[rows + 1]  # each value with its NUL
+            if (stops <= starts).any() or np.frombuffer(data, np.uint8)[stops - 1].any():
+                raise self._corrupt(sliceno, "values and offsets do not agree")
+            chunk = b"".join(
+                data[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+            )
+            o = np.concatenate([[0], np.cumsum(stops - starts)])
+            try:
+                values = ct.decode(chunk, o[:-1], o[1:] - 1)
+            except (UnicodeDecodeError, ValueError) as e:
+                raise self._corrupt(sliceno, f"undecodable value ({e})") from None
+            if flags is not None:
+                for ix in np.flatnonzero(flags[rows] & NONE).tolist():
+                    values[ix] = None
+            return values
+        # number: kinds and payload index directly; big integers live apart, in row order
+        kinds = self._array(sliceno, ".kinds", np.uint8, lines)[rows]
+        if (kinds == N_BIG).any():
+            values = list(self._slice_iter(sliceno))
+            return [values[r] for r in rows.tolist()]
+        payload = self._array(sliceno, "", "<i8", lines)[rows]
+        return ct.decode(kinds, payload, [])
+
     def numpy(self, sliceno: int | None = None) -> np.ndarray:
         """The column as one array: memory-mapped for a fixed-width slice, no Python loop.
 

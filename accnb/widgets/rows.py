@@ -75,24 +75,18 @@ class RowIndex:
     def read(self, rows: np.ndarray | Sequence[int], columns: Sequence[str]) -> list[tuple]:
         """The values of `columns` in each of `rows` (row numbers, any order), as tuples.
 
-        Each slice is read once, from its first wanted row to its last, through the public
-        iterate(slice=...); the values in between are decoded and dropped, so this costs up
-        to one slice's worth of the columns, not the whole dataset.
+        Only those rows are read (Column.take), so a page costs its own rows, wherever
+        they are in the dataset.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        found: dict[int, tuple] = {}
         slicenos, indices = self.locate(rows)
+        out: list = [None] * len(rows)
         for sliceno in np.unique(slicenos).tolist():
-            wanted = np.unique(indices[slicenos == sliceno])
-            lo, hi = int(wanted[0]), int(wanted[-1]) + 1
-            keep = np.zeros(hi - lo, dtype=bool)
-            keep[wanted - lo] = True
-            base = int(self.starts[sliceno]) + lo
-            values = self.dataset.iterate(sliceno, list(columns), slice=slice(lo, hi))
-            for offset, value in enumerate(values):
-                if keep[offset]:
-                    found[base + offset] = value
-        return [found[g] for g in rows.tolist()]
+            here = np.flatnonzero(slicenos == sliceno)
+            values = [self.dataset.column(c).take(sliceno, indices[here]) for c in columns]
+            for i, row in zip(here.tolist(), zip(*values, strict=True), strict=True):
+                out[i] = row
+        return out
 
     def read_dicts(self, rows: np.ndarray | Sequence[int], columns: Sequence[str]) -> list[dict]:
         return [dict(zip(columns, values, strict=True)) for values in self.read(rows, columns)]
