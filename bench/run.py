@@ -1,7 +1,7 @@
 """Every benchmark in one run, against the Accelerator: one table, written to bench/RESULTS.md.
 
     python -m bench [--reps 5] [--with-accelerator | --no-accelerator] [--no-write]
-                    [--quiet-wait 60] [--nice N]
+                    [--quiet-wait 20] [--nice N]
 
 The reps interleave, so that accnb and the Accelerator see the same load on a shared
 machine: in each, accnb's trivial jobs (bench/overhead.py's), the Accelerator's, accnb's
@@ -129,6 +129,18 @@ def machine() -> dict[str, str]:
     }
 
 
+def commit() -> str:
+    """The commit measured, and whether accnb/ had changes not in it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "accnb")
+    return f"{head} (with uncommitted changes in accnb/)" if dirty else head
+
+
 def load() -> str:
     with open("/proc/loadavg") as fh:
         return " ".join(fh.read().split()[:3])
@@ -214,13 +226,14 @@ def report(
         f"- date: {info.pop('date')}",
         f"- machine: {info['cpu']}, {info['memory']} RAM, Linux {info['kernel']}",
         f"- versions: Python {info['python']}, numpy {info['numpy']}, Pillow {info['Pillow']}, "
-        f"accnb {info['accnb']}",
+        f"accnb {info['accnb']} at commit {info['commit']}",
         f"- load average (1, 5, 15 min) before: {info['load before']}, after: {info['load after']}; "
         f"nice {info['nice']}",
         f"- waited for a quiet second before each rep (up to --quiet-wait), then cores busy "
         f"with other work: {info['quiet']}",
         f"- {acc_line}",
-        f"- reps: {info['reps']} (figures are medians)",
+        f"- reps: {info['reps']}, interleaved with the Accelerator's; dataset figures are the "
+        "fastest rep of each side, job overhead figures the median",
         "",
         markdown(figures),
     ]
@@ -252,8 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-accelerator", action="store_true", help="use its fixed figures")
     parser.add_argument("--no-write", action="store_true", help="don't rewrite bench/RESULTS.md")
     parser.add_argument(
-        "--quiet-wait", type=float, default=60, metavar="S",
-        help="before each rep, wait up to S seconds for the machine to be idle (default 60)",
+        "--quiet-wait", type=float, default=20, metavar="S",
+        help="before each rep, wait up to S seconds for the machine to be idle (default 20)",
     )  # fmt: skip
     parser.add_argument(
         "--nice", type=int, default=0, metavar="N",
@@ -266,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     info = machine()
     info["date"] = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    info["commit"] = commit()
     info["load before"] = load()
     info["reps"] = str(args.reps)
     info["nice"] = str(os.getpriority(os.PRIO_PROCESS, 0))
