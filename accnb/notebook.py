@@ -105,19 +105,6 @@ def _show_accnb_error(shell, etype, value, tb, tb_offset=None) -> list[str]:
     return stb
 
 
-class _Status:
-    """A one-line status that renders as HTML in a notebook and as text under nbconvert."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-    def _repr_html_(self) -> str:
-        return f"<code>{html.escape(self.text)}</code>"
-
-
 class _Replay:
     """What a reused job printed when it ran, collapsed."""
 
@@ -139,52 +126,72 @@ class _Replay:
 
 class NotebookReporter(Reporter):
     """Builds in a cell: at most MAX_LINES lines per part (a flood would trip Jupyter's
-    output rate limit and freeze the page; the job keeps everything), a progress line
-    updated in place, and a reused job's output replayed, collapsed."""
+    output rate limit and freeze the page; the job keeps everything), a progress widget
+    (its text is the output's text/plain, for nbconvert), and a reused job's output
+    replayed, collapsed."""
 
     MAX_LINES = 200
 
     def __init__(self) -> None:
         super().__init__(max_lines=self.MAX_LINES)
-        self._status = None
+        self._progress = None
+        self._handle = None
         self._jobid = ""
 
     def started(self, jobid: str, method: str, why, slices: int) -> None:
+        from .widgets.progress import Progress
+
         super().started(jobid, method, why, slices)
         self._jobid = f"{jobid} ({method})"
-        self._status = display(_Status(f"{self._jobid}: running"), display_id=True)
+        self._progress = Progress(slices, f"{self._jobid}: running")
+        self._handle = display(self._progress, display_id=True)
 
     def part_done(self, part: str, rows: int | None = None) -> None:
         super().part_done(part, rows)
         if part.isdigit():
-            self._status.update(_Status(f"{self._jobid}: {self.progress()}"))
+            self._progress.update(self._done, f"{self._jobid}: {self.progress()}")
 
     def finished(self, job) -> None:
         super().finished(job)
         total = job.post["timings"]["total"]
-        self._status.update(_Status(f"{self._jobid}: built in {total:.2f} s"))
+        self._show(f"{self._jobid}: built in {total:.2f} s")
 
     def failed(self) -> None:
         super().failed()
-        if self._status is not None:
-            self._status.update(_Status(f"{self._jobid}: failed after {self.progress()}"))
+        if self._progress is not None:
+            self._show(f"{self._jobid}: failed after {self.progress()}", failed=True)
+
+    def _show(self, text: str, failed: bool = False) -> None:
+        """The final state, in the widget and in the output's text (for nbconvert)."""
+        self._progress.finish(text, failed)
+        self._handle.update(self._progress)
 
     def reused(self, job) -> None:
         display(_Replay(job))
 
 
-def _dataset_html(ds) -> str:
-    from .widgets import dataset_html
+def _dataset_view(ds) -> dict:
+    """A dataset in a cell: a gallery when it has images, else a browser (live widgets,
+    with static HTML for nbconvert and viewers in the same bundle)."""
+    from .widgets import DatasetBrowser, Gallery
 
-    return dataset_html(ds)
+    images = [c for c in ("thumb", "image") if c in ds.columns and ds.columns[c].type == "bytes"]
+    widget = Gallery(ds, column=images[0]) if images else DatasetBrowser(ds)
+    return widget._repr_mimebundle_()
+
+
+def _job_view(job) -> dict:
+    from .widgets import JobView
+
+    return JobView(job)._repr_mimebundle_()
 
 
 def load(ipython) -> None:
     output.reporter_factory = NotebookReporter
     ipython.register_magics(AccnbMagics)
-    # A bare dataset in a cell shows as a card, without the dataset layer knowing notebooks.
-    ipython.display_formatter.formatters["text/html"].for_type_by_name(
-        "accnb.dataset.reader", "Dataset", _dataset_html
-    )
+    # Datasets and jobs in a cell show as widgets, without those layers knowing notebooks.
+    bundles = ipython.display_formatter.mimebundle_formatter
+    bundles.for_type_by_name("accnb.dataset.reader", "Dataset", _dataset_view)
+    bundles.for_type_by_name("accnb.job", "Job", _job_view)
     ipython.set_custom_exc((AccnbError,), _show_accnb_error)
     ipython.push({"build": build, "why_build": why_build})

@@ -195,6 +195,7 @@ def test_the_status_line_ends_with_the_build_time(tmp_path):
     )
     [status] = [o for o in cells[2].outputs if o.output_type == "display_data"]
     assert re.fullmatch(r"wd-0 \(quick\): built in \d+\.\d\d s", status.data["text/plain"])
+    assert "application/vnd.jupyter.widget-view+json" in status.data  # a live progress bar
 
 
 def test_a_method_using_a_notebook_global_is_refused_naming_it(tmp_path):
@@ -250,3 +251,27 @@ def test_a_bare_dataset_in_a_cell_shows_as_an_escaped_card(tmp_path):
     card = html_outputs(cells[2])[-1]  # after the status line
     assert "name" in card and "unicode" in card
     assert "&lt;b&gt;row&lt;/b&gt;" in card and "<b>row</b>" not in card
+
+
+def test_a_dataset_with_images_shows_as_a_gallery_and_a_job_as_a_job_view(tmp_path):
+    cells = run(
+        [
+            SETUP,
+            "%%accmethod pics\nimport io\nfrom PIL import Image\n"
+            "def prepare(job):\n    dw = job.datasetwriter()\n    dw.add('filename', 'unicode')\n"
+            "    dw.add('thumb', 'bytes')\n    return dw\n"
+            "def analysis(sliceno, prepare_res):\n    out = io.BytesIO()\n"
+            "    Image.new('RGB', (8, 8), (255, 0, 0)).save(out, 'PNG')\n"
+            "    prepare_res.write(f'red{sliceno}.png', out.getvalue())",
+            "job = build('pics')\njob.dataset()",
+            "job",
+        ],
+        tmp_path,
+    )
+    gallery = cells[2].outputs[-1].data
+    assert "application/vnd.jupyter.widget-view+json" in gallery
+    assert "red0.png" in gallery["text/html"] and "<img" in gallery["text/html"]
+    job_view = cells[3].outputs[-1].data
+    assert (
+        "application/vnd.jupyter.widget-view+json" in job_view and "wd-0" in job_view["text/html"]
+    )
