@@ -48,3 +48,12 @@ def load_ipython_extension(ipython) -> None:
     from .notebook import load
 
     load(ipython)
+
+
+def __getattr__(name: str):
+    """`accnb.DaskExecutor` without importing distributed for everyone."""
+    if name == "DaskExecutor":
+        from .dask_executor import DaskExecutor
+
+        return DaskExecutor
+    raise AttributeError(f"module 'accnb' has no attribute {name!r}")

@@ -33,7 +33,7 @@ from typing import Any
 from . import current, runner
 from .dataset import writer as dataset_writer
 from .dataset.types import TYPES
-from .job import FAILED, WORKDIRS, _workdir_name
+from .job import FAILED, WORKDIRS, workdir_name
 from .method import Method, folder_package, load, load_helper_module
 from .runner import JobSpec, SliceFailed, promote_slice_failure, run_slice
 
@@ -196,7 +196,7 @@ class _SliceRun:
         try:
             status, code = future.result()
         except BaseException as e:  # noqa: BLE001 - the task, its worker or the cluster failed
-            runner._record_failure(
+            runner.record_failure(
                 path,
                 f"analysis({n})",
                 type(e).__name__,
@@ -215,7 +215,7 @@ class _SliceRun:
                 "not run again, since it may have written part of its output"
             )
         else:
-            description = runner._exit_description(f"slice {n}", code)
+            description = runner.exit_description(f"slice {n}", code)
         promote_slice_failure(path, n, description, killed=status == "lost" or code < 0)
         return True
 
@@ -248,7 +248,7 @@ def _write_payload(spec: JobSpec, values: dict) -> None:
             f"{where} can not be sent to the Dask workers: it is a {kind.__module__}."
             f"{kind.__qualname__}, which does not pickle ({error}); {_UNPICKLABLE_HINT}"
         )
-        runner._record_failure(spec.path, "analysis", type(error).__name__, message)
+        runner.record_failure(spec.path, "analysis", type(error).__name__, message)
         raise SliceFailed() from None
     tmp = spec.path / f"{PAYLOAD}.tmp"
     with open(tmp, "wb") as fh:
@@ -320,7 +320,7 @@ def _connect(spec: JobSpec, address: str) -> Any:
     try:
         return Client(address, set_as_default=False)
     except Exception as e:  # noqa: BLE001 - timeouts, refused connections, bad addresses
-        runner._record_failure(
+        runner.record_failure(
             spec.path,
             "analysis",
             type(e).__name__,
@@ -408,7 +408,7 @@ def _slice_task(
     try:
         method = _worker_method(ref)
     except Exception as e:  # noqa: BLE001 - reported like a failure of the slice
-        runner._record_failure(
+        runner.record_failure(
             path,
             f"analysis({sliceno})",
             type(e).__name__,
@@ -419,10 +419,10 @@ def _slice_task(
         return "failed", 0
     spec = JobSpec(method, jobid, path, slices, params=None, workdir=None)
     read_end, write_end = os.pipe()
-    pid = runner._fork()
+    pid = runner.fork()
     if pid == 0:
         os.close(read_end)
-        runner._child_main(lambda: _slice_process(spec, sliceno, keep_results, write_end))
+        runner.child_main(lambda: _slice_process(spec, sliceno, keep_results, write_end))
     os.close(write_end)
     worker = get_worker()
     status = _relay_slice(
@@ -516,16 +516,16 @@ def _drain(fd: int, publish: Any) -> bool:
 def _slice_process(spec: JobSpec, sliceno: int, keep_results: bool, output_fd: int) -> int:
     """In the process forked on the worker: set up as the job process would have, then run."""
     gc.freeze()  # the worker's objects: collecting here would only copy their pages
-    runner._become_child(output_fd, leader=False)
+    runner.become_child(output_fd, leader=False)
     os.chdir(spec.path)  # as in the job process: relative file names land in the job
-    WORKDIRS[_workdir_name(spec.jobid)] = spec.path.parent  # so that Job("name-3") works
+    WORKDIRS[workdir_name(spec.jobid)] = spec.path.parent  # so that Job("name-3") works
     try:
         with open(spec.path / PAYLOAD, "rb") as fh:
             states, blob = pickle.load(fh)
         _restore_writers(states)
         values = pickle.loads(blob)
     except Exception as e:  # noqa: BLE001 - e.g. a module prepare_res needs is not installed here
-        runner._record_failure(
+        runner.record_failure(
             spec.path,
             f"analysis({sliceno})",
             type(e).__name__,
@@ -546,5 +546,5 @@ def _slice_process(spec: JobSpec, sliceno: int, keep_results: bool, output_fd: i
     ok = run_slice(spec, sliceno, values, keep_results)
     sys.stdout.flush()
     sys.stderr.flush()
-    runner._flush_c_stdio()
+    runner.flush_c_stdio()
     return 0 if ok else 1

@@ -24,7 +24,7 @@ RESERVED = {SETUP, FINISHED, RESULT, OUTPUT, FAILED, "datasets"}  # names a meth
 WORKDIRS: dict[str, Path] = {}
 
 
-def _workdir_name(jobid: str) -> str:
+def workdir_name(jobid: str) -> str:
     return jobid.rpartition("-")[0]
 
 
@@ -39,10 +39,10 @@ class Job(str):
     def __new__(cls, jobid: str, path: Path | str | None = None) -> Job:
         obj = super().__new__(cls, jobid)
         if path is None:
-            base = WORKDIRS.get(_workdir_name(jobid))
+            base = WORKDIRS.get(workdir_name(jobid))
             if base is None:
                 raise NoSuchJobError(
-                    f"no workdir named {_workdir_name(jobid)!r} is open, so job {jobid!r} "
+                    f"no workdir named {workdir_name(jobid)!r} is open, so job {jobid!r} "
                     "cannot be found: open it with accnb.Workdir(path) first"
                 )
             path = base / jobid
@@ -66,7 +66,7 @@ class Job(str):
 
     @property
     def workdir(self) -> str:
-        return _workdir_name(self)
+        return workdir_name(self)
 
     @cached_property
     def params(self):

@@ -29,13 +29,24 @@ class AccnbMagics(Magics):
     @argument("path", nargs="?", help="the workdir folder (created if missing)")
     @argument("--slices", type=int, help="processes per job (default: the number of cores)")
     @argument("--methods", action="append", help="a folder of method files (repeatable)")
+    @argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run slices on the Dask cluster at ADDRESS, tcp://host:8786 (docs/CLUSTER.md)",
+    )
     @line_magic
     def accnb(self, line: str) -> Any:
-        """%accnb workdir [PATH] [--slices N] [--methods DIR]: pick (or show) the workdir."""
+        """%accnb workdir [PATH] [--slices N] [--methods DIR] [--dask ADDRESS]: pick (or
+        show) the workdir; with --dask its slices run on a Dask cluster."""
         args = parse_argstring(self.accnb, line)
         if args.path is None:
             return current_workdir()
-        return use_workdir(args.path, slices=args.slices, methods=args.methods)
+        executor = None
+        if args.dask:
+            from .dask_executor import DaskExecutor
+
+            executor = DaskExecutor(args.dask)
+        return use_workdir(args.path, slices=args.slices, methods=args.methods, executor=executor)
 
     @magic_arguments()
     @argument("name", help="the method's name, as builds refer to it")

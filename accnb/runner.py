@@ -124,18 +124,18 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
     pipes = {part: os.pipe() for part in parts}
     started = time.time()
-    pid = _fork()
+    pid = fork()
     if pid == 0:
         for read_end, _ in pipes.values():
             os.close(read_end)
-        _child_main(lambda: _job_process(spec, {p: w for p, (_, w) in pipes.items()}))
+        child_main(lambda: _job_process(spec, {p: w for p, (_, w) in pipes.items()}))
     for _, write_end in pipes.values():
         os.close(write_end)
     try:
         status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, reporter)
     except BaseException:
         _kill_job(pid)
-        _record_failure(
+        record_failure(
             spec.path,
             "build",
             "KeyboardInterrupt",
@@ -153,7 +153,7 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
 # --- the caller's side
 
 
-def _fork() -> int:
+def fork() -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -244,11 +244,11 @@ def _job_error(spec: JobSpec, status: int) -> JobError:
     try:
         failure = read_json(spec.path / FAILED)
     except (FileNotFoundError, ValueError):
-        failure = _record_failure(
+        failure = record_failure(
             spec.path,
             "job",
             "Killed" if status < 0 else "Exit",
-            _exit_description("the job process", status),
+            exit_description("the job process", status),
         )
     # The stored output ends with the traceback, as a terminal would have shown it; it is
     # not relayed live, since the caller shows it once, with the JobError.
@@ -269,7 +269,8 @@ def _job_error(spec: JobSpec, status: int) -> JobError:
     )
 
 
-def _exit_description(who: str, status: int) -> str:
+def exit_description(who: str, status: int) -> str:
+    """What an exit status says, for a process that left no report of its own."""
     if status < 0:
         name = signal.Signals(-status).name
         hint = " (out of memory?)" if name == "SIGKILL" else ""
@@ -277,7 +278,7 @@ def _exit_description(who: str, status: int) -> str:
     return f"{who} exited with status {status} without reporting an error"
 
 
-def _record_failure(
+def record_failure(
     job_path: Path,
     part: str,
     exc_type: str,
@@ -286,6 +287,7 @@ def _record_failure(
     sliceno: int | None = None,
     name: str = FAILED,
 ) -> dict:
+    """Write a failure record (FAILED.json, or a slice's own file) and return it."""
     failure = {
         "part": part,
         "sliceno": sliceno,
@@ -301,7 +303,7 @@ def _record_failure(
 # --- the children's side
 
 
-def _child_main(body: Callable[[], int]) -> None:
+def child_main(body: Callable[[], int]) -> None:
     """Run `body` in a forked child and leave with os._exit: never return to the caller's code."""
     status = 1
     try:
@@ -315,7 +317,7 @@ def _child_main(body: Callable[[], int]) -> None:
         os._exit(status)
 
 
-def _become_child(output_fd: int, leader: bool) -> None:
+def become_child(output_fd: int, leader: bool) -> None:
     """Cut a fresh child loose from the caller: output, signals, parent death."""
     if leader:
         os.setpgid(0, 0)  # the caller stops the whole job by killing this group
@@ -364,11 +366,11 @@ def _redirect_output(fd: int) -> None:
 def _switch_output(fd: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
-    _flush_c_stdio()
+    flush_c_stdio()
     _redirect_output(fd)
 
 
-def _flush_c_stdio() -> None:
+def flush_c_stdio() -> None:
     """C libraries buffer their own stdout; flush it before the fd changes or we exit."""
     if _LIBC is not None:
         _LIBC.fflush(None)
@@ -376,7 +378,7 @@ def _flush_c_stdio() -> None:
 
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
     """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
-    _become_child(outputs.pop("prepare"), leader=True)
+    become_child(outputs.pop("prepare"), leader=True)
     output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
     os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
     job = CurrentJob(spec.jobid, spec.path)
@@ -493,7 +495,7 @@ def debug_run(spec: JobSpec, sliceno: int) -> Any:
 def _job_done(spec: JobSpec, timings: dict) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
-    _flush_c_stdio()
+    flush_c_stdio()
     write_json(spec.path / TIMINGS, timings)
     return 0
 
@@ -515,11 +517,11 @@ class ForkExecutor:
         pids: dict[int, int] = {}
         for n in range(spec.slices):
             own = outputs.pop(str(n))
-            pid = _fork()
+            pid = fork()
             if pid == 0:
                 for fd in outputs.values():
                     os.close(fd)
-                _child_main(
+                child_main(
                     lambda n=n, own=own: self._slice_process(spec, n, values, own, keep_results)
                 )
             pids[pid] = n
@@ -537,7 +539,7 @@ class ForkExecutor:
                     os.kill(other, signal.SIGKILL)
                 for other in pids:
                     os.waitpid(other, 0)
-                promote_slice_failure(spec.path, n, _exit_description(f"slice {n}", code), code < 0)
+                promote_slice_failure(spec.path, n, exit_description(f"slice {n}", code), code < 0)
                 raise SliceFailed()
         return durations
 
@@ -545,11 +547,11 @@ class ForkExecutor:
     def _slice_process(
         spec: JobSpec, sliceno: int, values: dict, output_fd: int, keep_results: bool
     ) -> int:
-        _become_child(output_fd, leader=False)
+        become_child(output_fd, leader=False)
         ok = run_slice(spec, sliceno, values, keep_results)
         sys.stdout.flush()
         sys.stderr.flush()
-        _flush_c_stdio()
+        flush_c_stdio()
         return 0 if ok else 1
 
 
@@ -578,7 +580,7 @@ def promote_slice_failure(job_path: Path, sliceno: int, description: str, killed
     try:
         report.rename(job_path / FAILED)
     except FileNotFoundError:
-        _record_failure(
+        record_failure(
             job_path,
             f"analysis({sliceno})",
             "Killed" if killed else "Exit",
@@ -598,7 +600,7 @@ def _report(
     job_path: Path, part: str, exc: BaseException, name: str, sliceno: int | None = None
 ) -> None:
     tb = format_method_traceback(exc)
-    _record_failure(job_path, part, type(exc).__name__, str(exc), tb, sliceno, name)
+    record_failure(job_path, part, type(exc).__name__, str(exc), tb, sliceno, name)
 
 
 def format_method_traceback(exc: BaseException) -> str:

@@ -447,15 +447,17 @@ def use_workdir(
     path: str | os.PathLike = "workdir",
     slices: int | None = None,
     methods: list[str | os.PathLike] | None = None,
+    executor: Any = None,
 ) -> Workdir:
-    """Make `path` the workdir that `accnb.build` uses (a `methods/` folder here is searched)."""
+    """Make `path` the workdir that `accnb.build` uses (a `methods/` folder here is searched);
+    `executor` runs its slices (default: forked here; see accnb.dask_executor)."""
     global _current
     if methods is None and Path("methods").is_dir():
         methods = ["methods"]
     resolved = Path(path).resolve()
     if _current is not None and _current.path == resolved:
         WORKDIRS.pop(_current.store.name, None)  # reopening with other settings
-    _current = Workdir(path, slices=slices, methods=methods)
+    _current = Workdir(path, slices=slices, methods=methods, executor=executor)
     return _current
 
 

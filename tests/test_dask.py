@@ -460,3 +460,29 @@ def test_slices_run_in_the_job_directory(dask_wd, write_method):
     job = dask_wd.build("files", relay=_quiet)
     assert job.load() == [str(job.path)] * 2
     assert job.files("note.*") == ["note.0", "note.1"]
+
+
+def test_the_workdir_magic_sends_slices_to_the_cluster_it_names(cluster, tmp_path):
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cluster.wait_for_workers(2, timeout=60)
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                f"%load_ext accnb\nwd = %accnb workdir wd --slices 2 --dask {cluster.scheduler.address}"
+            ),
+            new_code_cell(
+                "%%accmethod where\nimport os\ndef analysis(sliceno):\n    return os.getppid()\n"
+                "def synthesis(analysis_res):\n    return list(analysis_res)"
+            ),
+            new_code_cell(
+                "import os\nprint(type(wd.executor).__name__, os.getpid() not in build('where').load())"
+            ),
+        ]
+    )
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    printed = "".join(o.text for o in nb.cells[2].outputs if o.output_type == "stream")
+    assert printed.strip().splitlines()[-1] == "DaskExecutor True"
