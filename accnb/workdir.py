@@ -218,7 +218,7 @@ class Workdir:
 
     def _explain(self, setup: dict) -> BuildPlan:
         candidates = []
-        for jobid in self.store.jobs_of(setup["method"])[-50:]:
+        for jobid in self.store.jobs_of(setup["method"])[-20:]:
             if jobid not in self._setups:  # setups never change: read each once
                 try:
                     self._setups[jobid] = read_json(self.path / jobid / SETUP)

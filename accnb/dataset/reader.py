@@ -20,7 +20,7 @@ from .. import current
 from ..errors import DatasetError
 from . import layout
 from .partition import hash_value
-from .types import FOLD, N_BIG, NONE, TYPES, ColumnType, NumberType, minmax_from_json
+from .types import FOLD, N_BIG, NONE, TYPES, ColumnType, NumberType, is_masked, minmax_from_json
 
 CHUNK_ROWS = 65536
 CHUNK_BYTES = 16 << 20  # a variable-width chunk is at most this big (or one value)
@@ -250,7 +250,7 @@ class Column:
         if sliceno is None:
             parts = [self.numpy(s) for s in range(len(self.dataset.lines))]
             parts = [p for p in parts if len(p)] or parts[:1]
-            if any(isinstance(p, np.ma.MaskedArray) for p in parts):
+            if any(map(is_masked, parts)):
                 return np.ma.concatenate(parts)
             if len({p.dtype for p in parts}) > 1:
                 parts = [p.astype(object) for p in parts]
@@ -467,7 +467,7 @@ class Dataset:
         data = {}
         for name in names:
             arr = self.column(name).numpy(sliceno)
-            if isinstance(arr, np.ma.MaskedArray):
+            if is_masked(arr):
                 arr = arr.astype(object).filled(None)
             data[name] = arr
         return pd.DataFrame(data, columns=names)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import struct
+import sys
 from array import array
 from datetime import date, datetime, time
 from functools import lru_cache
@@ -81,6 +82,13 @@ def _split_nones(values: list, none_support: bool, filler: Any) -> tuple[list, n
     return [filler if v is None else v for v in values], flags
 
 
+def is_masked(arr: Any) -> bool:
+    """isinstance(arr, np.ma.MaskedArray), without importing numpy.ma (lazy in numpy 2,
+    and 17 ms a process) when nobody has: then arr cannot be one."""
+    ma = sys.modules.get("numpy.ma")
+    return ma is not None and isinstance(arr, ma.MaskedArray)
+
+
 def _first_bad(values: list, check) -> BadValue:
     for ix, v in enumerate(values):
         try:
@@ -122,7 +130,7 @@ class FixedType(ColumnType):
     def from_numpy(self, arr: np.ndarray, none_support: bool) -> Fixed:
         """Convert an array given to write_columns; masked rows and NaT are None."""
         mask = None
-        if isinstance(arr, np.ma.MaskedArray):
+        if is_masked(arr):
             mask = np.ma.getmaskarray(arr)
             arr = arr.data
         arr = np.asarray(arr)
@@ -209,7 +217,7 @@ class _ArrayType(FixedType):
             return arr.astype(self.dtype, copy=False)
         if kind not in "biu":
             raise BadValue(0, arr.dtype, f"an array of {arr.dtype} cannot be {self.name}")
-        if len(arr) and kind != "b":
+        if len(arr) and kind != "b" and not np.can_cast(arr.dtype, self.dtype):
             info = np.iinfo(self.dtype) if self.name != "bool" else None
             lo, hi = (0, 1) if info is None else (info.min, info.max)
             bad = (arr < lo) | (arr > hi)
@@ -336,11 +344,16 @@ class BlobType(ColumnType):
         self.none_is_value = name in ("json", "pickle")
 
     def encode(self, values: list, none_support: bool) -> Var:
-        flags = None
-        if not self.none_is_value:
-            values, flags = _split_nones(values, none_support, self._empty)
-        data, lengths = getattr(self, "_enc_" + self.name)(values)
-        return Var(data, lengths, flags)
+        enc = getattr(self, "_enc_" + self.name)
+        if self.none_is_value:
+            return Var(*enc(values), None)
+        try:  # most chunks hold no None: looking for one costs more than the encoding
+            return Var(*enc(values), None)
+        except BadValue as e:
+            if e.value is not None:
+                raise
+        values, flags = _split_nones(values, none_support, self._empty)
+        return Var(*enc(values), flags)
 
     @property
     def _empty(self) -> Any:
