@@ -464,3 +464,21 @@ def test_take_reads_chosen_rows_as_iterate_would(job, ctype, value):
 def test_take_refuses_a_row_the_slice_does_not_have(job):
     with pytest.raises(DatasetError, match="has 3 rows: there is no row 3"):
         make().column("a").take(0, [1, 3])
+
+
+def test_iterating_a_column_of_big_values_streams_instead_of_growing(job):
+    import os
+
+    def rss() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    dw = DatasetWriter(columns={"blob": "bytes"})
+    write_slices(dw, [[(os.urandom(1 << 20),) for _ in range(48)], [], []])
+    ds = dw.finish()
+    before = rss()
+    peak = before
+    for value in ds.iterate(0, "blob"):
+        assert len(value) == 1 << 20
+        peak = max(peak, rss())
+    assert peak - before < 24 << 20  # 48 MB read; what was read past is unmapped again

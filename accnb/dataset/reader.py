@@ -23,7 +23,7 @@ from .partition import hash_value
 from .types import FOLD, N_BIG, NONE, TYPES, ColumnType, NumberType, is_masked, minmax_from_json
 
 CHUNK_ROWS = 65536
-CHUNK_BYTES = 16 << 20  # a variable-width chunk is at most this big (or one value)
+CHUNK_BYTES = 4 << 20  # a variable-width chunk is at most this big (or one value)
 _LITTLE = sys.byteorder == "little"
 _no_override = object()
 
@@ -35,6 +35,16 @@ def _open_path(path: str) -> Dataset:
 def _map(path: Path, size: int) -> mmap.mmap:
     with open(path, "rb") as fh:
         return mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ)
+
+
+def _release(data: Any, start: int, end: int) -> None:
+    """Unmap pages of a mapped file we have read past: they would otherwise stay in this
+    process's RSS, so reading a column of photos would look (and be counted) as big as the
+    column. They stay in the page cache; reading them again just maps them again."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        first = start - start % mmap.PAGESIZE
+        if end - first >= mmap.PAGESIZE:
+            data.madvise(mmap.MADV_DONTNEED, first, end - first - (end - first) % mmap.PAGESIZE)
 
 
 class Column:
@@ -156,6 +166,7 @@ class Column:
                 for ix in np.flatnonzero(flags[a:b] & NONE).tolist():
                     values[ix] = None
             yield values
+            _release(data, int(offsets[a]), int(offsets[b]))
             a = b
 
     def _big_ints(self, sliceno: int, kinds: np.ndarray) -> list[int]:

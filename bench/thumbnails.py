@@ -1,0 +1,183 @@
+"""The thumbnail pipeline (import_images + thumbnailer) against plain Pillow on the same files.
+
+    python bench/thumbnails.py [--images DIR] [--reps 3]
+
+The corpus is ../shared/anchor-bench/make_images.py's 400 JPEGs (made into DIR when it is
+missing: about 3 minutes). In one run, per rep: the Pool bound (Pillow `draft` + `thumbnail`
++ save in `multiprocessing.Pool(2)`, as anchor-bench/bench_pil.py's thumb_draft mode), then
+accnb's import_images and thumbnailer in a fresh workdir with 2 slices. The Accelerator's
+figures are the fixed ones of RESULTS-accelerator.md (its import 4.0 s, its whole pipeline
+47.9 images/s). Memory: the peak RSS of the thumbnailer's processes above what a fork
+inherits, measured in a small caller process, against the largest decoded image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.table import Figure, Target, markdown  # noqa: E402
+
+ANCHOR = HERE.parent.parent / "shared" / "anchor-bench"
+DEFAULT_IMAGES = Path(
+    os.environ.get("ACCNB_BENCH_IMAGES", Path(tempfile.gettempdir()) / "accnb-corpus")
+)
+SIZE = (256, 256)
+ACCELERATOR_IMPORT_S = 4.012  # RESULTS-accelerator.md, job exectime import_images (380 MB)
+ACCELERATOR_PIPELINE_IPS = 47.9  # RESULTS-accelerator.md, ax run full build, thumbs JPEG
+
+
+def ensure_corpus(folder: Path, n: int = 400) -> list[Path]:
+    files = sorted(folder.glob("*.jpg")) if folder.is_dir() else []
+    if len(files) < n:
+        print(f"making {n} images in {folder} (once)", file=sys.stderr)
+        maker = ANCHOR / "make_images.py"
+        subprocess.run(
+            [sys.executable, str(maker), str(folder), "-n", str(n), "--seed", "1"], check=True
+        )
+        files = sorted(folder.glob("*.jpg"))
+    return files
+
+
+def _pil_thumb(path: str) -> int:
+    im = Image.open(path)
+    im.draft("RGB", SIZE)
+    im.thumbnail(SIZE)
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=90)
+    return out.tell()
+
+
+def pool_bound(files: list[Path]) -> float:
+    """Seconds for plain Pillow to make every thumbnail in a Pool(2), start-up included."""
+    started = time.perf_counter()
+    with Pool(2) as pool:
+        sum(pool.imap_unordered(_pil_thumb, map(str, files), chunksize=1))
+    return time.perf_counter() - started
+
+
+def pipeline(images: Path) -> dict[str, float]:
+    """import_images and thumbnailer in a fresh workdir: their job times and the wall time."""
+    import accnb
+
+    quiet = lambda part, text: None  # noqa: E731
+    with tempfile.TemporaryDirectory() as tmp, accnb.Workdir(Path(tmp) / "bench", slices=2) as wd:
+        started = time.perf_counter()
+        imported = wd.build("import_images", directory=str(images), relay=quiet)
+        thumbs = wd.build("thumbnailer", source=imported, size=SIZE, relay=quiet)
+        wall = time.perf_counter() - started
+        assert imported.load()["imported"] == len(list(images.glob("*.jpg")))
+        return {
+            "wall": wall,
+            "import": imported.post["timings"]["total"],
+            "thumbnailer": thumbs.post["timings"]["total"],
+        }
+
+
+MEMORY_PROBE = """
+import resource, sys
+import accnb
+quiet = lambda part, text: None
+with accnb.Workdir(sys.argv[1], slices=2) as wd:
+    imported = wd.build("import_images", directory=sys.argv[2], relay=quiet)
+    if sys.argv[3] == "thumbnailer":  # import_images is reused: no process of its own here
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        wd.build("thumbnailer", source=imported, relay=quiet)
+        print((resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss - own) * 1024)
+"""
+
+
+def thumbnailer_peak_rss(images: Path) -> int:
+    """Peak RSS of the thumbnailer's job and slice processes above their caller's (bytes):
+    a fork starts with its parent's pages, so that is what the thumbnailer itself adds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for step in ("import_images", "thumbnailer"):  # one process each: maxrss is a maximum
+            done = subprocess.run(
+                [sys.executable, "-c", MEMORY_PROBE, str(Path(tmp) / "m"), str(images), step],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+    return int(done.stdout)
+
+
+def largest_decoded(files: list[Path]) -> int:
+    return max(w * h * 3 for w, h in (Image.open(f).size for f in files))
+
+
+def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
+    files = ensure_corpus(images)
+    for f in files:  # the page cache, for both sides
+        f.read_bytes()
+    bound, runs = [], []
+    for _ in range(reps):
+        bound.append(pool_bound(files))
+        runs.append(pipeline(images))
+    n = len(files)
+    pool_ips = n / statistics.median(bound)
+    pipeline_ips = n / statistics.median(r["wall"] for r in runs)
+    thumb_ips = n / statistics.median(r["thumbnailer"] for r in runs)
+    import_s = statistics.median(r["import"] for r in runs)
+    peak, decoded = thumbnailer_peak_rss(images), largest_decoded(files)
+    pool_source = "Pillow draft + thumbnail in Pool(2), this run"
+    return [
+        Figure(
+            f"thumbnail pipeline, import + thumbnailer, {n} JPEGs",
+            pipeline_ips,
+            "images/s",
+            pool_ips,
+            pool_source,
+            [Target("issue 6", min_ratio=0.85), Target("issue 10", min_ratio=1.0)],
+            accelerator=f"{ACCELERATOR_PIPELINE_IPS} images/s (RESULTS-accelerator.md)",
+        ),
+        Figure(
+            "thumbnailer alone",
+            thumb_ips,
+            "images/s",
+            pool_ips,
+            pool_source,
+            [Target("issue 6", min_ratio=1.0)],
+        ),
+        Figure(
+            "import_images alone",
+            import_s,
+            "s",
+            ACCELERATOR_IMPORT_S,
+            "the Accelerator's import, RESULTS-accelerator.md",
+            [Target("issue 6", min_ratio=5), Target("issue 10", min_ratio=10)],
+            lower_is_better=True,
+            accelerator=f"{ACCELERATOR_IMPORT_S} s (RESULTS-accelerator.md)",
+        ),
+        Figure(
+            "thumbnailer peak RSS per process, above what a fork inherits",
+            peak / 2**20,
+            "MB",
+            decoded / 2**20,
+            "the largest decoded image (w x h x 3)",
+            [Target("issue 10", max_value=3 * decoded / 2**20)],
+            lower_is_better=True,
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    print(markdown(figures(args.reps, args.images)))
+
+
+if __name__ == "__main__":
+    main()
