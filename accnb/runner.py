@@ -154,6 +154,7 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
 
 
 def fork() -> int:
+    """os.fork, for children that only run accnb's code and a method, then os._exit."""
     sys.stdout.flush()
     sys.stderr.flush()
     with warnings.catch_warnings():
@@ -165,8 +166,7 @@ def fork() -> int:
 
 def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter: Reporter) -> int:
     """Relay output until the job process exits; return its exit code (negative: signal)."""
-    out_dir = job_path / OUTPUT
-    out_dir.mkdir(exist_ok=True)
+    out_dir = job_path / OUTPUT  # made when something is printed: most parts print nothing
     files: dict[str, Any] = {}
     decoders = {part: codecs.getincrementaldecoder("utf-8")("replace") for part in pipes}
     selector = selectors.DefaultSelector()
@@ -190,6 +190,7 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter:
                 reporter.part_done(part, rows)
                 return
             if part not in files:
+                out_dir.mkdir(exist_ok=True)
                 files[part] = open(out_dir / part, "ab")
             files[part].write(data)
             files[part].flush()
@@ -254,6 +255,7 @@ def _job_error(spec: JobSpec, status: int) -> JobError:
     # not relayed live, since the caller shows it once, with the JobError.
     part_file = str(failure["sliceno"]) if failure.get("sliceno") is not None else failure["part"]
     if part_file in ("prepare", "synthesis") or part_file.isdigit():
+        (spec.path / OUTPUT).mkdir(exist_ok=True)
         with open(spec.path / OUTPUT / part_file, "a", encoding="utf-8") as fh:
             fh.write(
                 failure.get("traceback") or f"{failure['exc_type']}: {failure['exc_message']}\n"

@@ -698,7 +698,10 @@ def _dsid(ds: Any) -> str | None:
 def slice_rows(job_path: Path, sliceno: int) -> int:
     """Rows a finished slice process wrote into the job's datasets (for progress displays)."""
     rows = 0
-    for meta in Path(job_path).glob(f"datasets/*/slice.{sliceno}.json"):
+    datasets = Path(job_path) / "datasets"
+    if not datasets.is_dir():
+        return 0
+    for meta in datasets.glob(f"*/slice.{sliceno}.json"):
         try:
             rows += json.loads(meta.read_text())["lines"]
         except (OSError, ValueError, KeyError):
