@@ -482,3 +482,12 @@ def test_iterating_a_column_of_big_values_streams_instead_of_growing(job):
         assert len(value) == 1 << 20
         peak = max(peak, rss())
     assert peak - before < 24 << 20  # 48 MB read; what was read past is unmapped again
+
+
+def test_take_of_a_row_with_a_shifted_offset_is_an_error_not_a_shorter_value(job):
+    ds = make()
+    offsets = np.fromfile(ds.path / "c1.0.offsets", dtype="<i8")
+    offsets[1] += 1
+    offsets.tofile(ds.path / "c1.0.offsets")
+    with pytest.raises(DatasetError, match="do not agree"):
+        Dataset("t-1").column("b").take(0, [1])

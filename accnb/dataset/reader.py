@@ -122,7 +122,7 @@ class Column:
         if ct.layout == "var":
             offsets, data = self._offsets(sliceno, lines, "")
             flags = self._flags_of(sliceno, lines)
-            chunks = self._var_chunks(sliceno, offsets, data, flags, ct.decode)
+            chunks = self._var_chunks(sliceno, offsets, data, flags, ct)
             return ichain.from_iterable(chunks)
         return ichain.from_iterable(self._number_chunks(sliceno, lines))
 
@@ -144,7 +144,7 @@ class Column:
         offsets: np.ndarray,
         data: Any,
         flags: np.ndarray | None,
-        decode: Callable[[bytes, np.ndarray, np.ndarray], list],
+        ct: Any,
     ) -> Iterator[list]:
         n = len(offsets) - 1
         a = 0
@@ -153,13 +153,13 @@ class Column:
             limit = int(offsets[a]) + CHUNK_BYTES
             if offsets[b] > limit:
                 b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
-            o = offsets[a : b + 1] - offsets[a]
             chunk = data[int(offsets[a]) : int(offsets[b])]
+            o = offsets[a : b + 1] - offsets[a]
             ends = o[1:] - 1
             if (np.diff(o) < 1).any() or np.frombuffer(chunk, np.uint8)[ends].any():
                 raise self._corrupt(sliceno, "values and offsets do not agree")
             try:
-                values = decode(chunk, o[:-1], ends)
+                values = ct.decode(chunk, o[:-1], ends)
             except (UnicodeDecodeError, ValueError) as e:
                 raise self._corrupt(sliceno, f"undecodable value ({e})") from None
             if flags is not None:
@@ -177,7 +177,7 @@ class Column:
             raise self._corrupt(sliceno, "big numbers without their file")
         offsets, data = self._offsets(sliceno, count, ".big")
         blobs: list = []
-        for chunk in self._var_chunks(sliceno, offsets, data, None, TYPES["bytes"].decode):
+        for chunk in self._var_chunks(sliceno, offsets, data, None, TYPES["bytes"]):
             blobs += chunk
         return [int.from_bytes(b, "little", signed=True) for b in blobs]
 
@@ -228,7 +228,10 @@ class Column:
         if ct.layout == "var":
             offsets, data = self._offsets(sliceno, lines, "")
             starts, stops = offsets[rows], offsets[rows + 1]  # each value with its NUL
-            if (stops <= starts).any() or np.frombuffer(data, np.uint8)[stops - 1].any():
+            raw = np.frombuffer(data, np.uint8)
+        # Each value ends at a NUL and starts right after one (or at 0): a shifted offset
+        # shows as one of these, not as a value missing its first bytes.
+        if (stops <= starts).any() or raw[stops - 1].any() or raw[starts[starts > 0] - 1].any():
                 raise self._corrupt(sliceno, "values and offsets do not agree")
             chunk = b"".join(
                 data[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)

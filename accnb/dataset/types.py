@@ -422,30 +422,41 @@ class BlobType(ColumnType):
             raise _first_bad(values, _pickle_check) from None
         return self._enc_bytes(blobs)
 
-    def decode(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
-        """Values of one chunk: `chunk` holds them all, value i is chunk[starts[i]:ends[i]]."""
-        n = len(starts)
+    def decode_split(self, chunk: bytes, n: int) -> list | None:
+        """The chunk's n values by one C-level split at the NULs, when it splits into exactly
+        n NUL-terminated parts (small values holding no NUL); else None."""
         if self.name in ("bytes", "pickle"):
             values = _split(chunk, b"\0", n)
-            if values is None:
-                values = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-            return list(map(pickle.loads, values)) if self.name == "pickle" else values
-        encoding = "ascii" if self.name == "ascii" else "utf-8"
-        values = _split(chunk.decode(encoding), "\0", n)
-        if values is None:
-            parts = map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist()))
-            values = [p.decode(encoding) for p in parts]
+        else:
+            values = _split(chunk.decode("ascii" if self.name == "ascii" else "utf-8"), "\0", n)
+        return None if values is None else self._finish(values)
+
+    def decode(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
+        """Values of one chunk: `chunk` holds them all, value i is chunk[starts[i]:ends[i]]."""
+        values = self.decode_split(chunk, len(starts))
+        if values is not None:
+            return values
+        parts = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        if self.name not in ("bytes", "pickle"):
+            encoding = "ascii" if self.name == "ascii" else "utf-8"
+            parts = [p.decode(encoding) for p in parts]
+        return self._finish(parts)
+
+    def _finish(self, values: list) -> list:
+        if self.name == "pickle":
+            return list(map(pickle.loads, values))
         if self.name == "json":
-            return json.loads("[" + ",".join(values) + "]") if n else []
+            return json.loads("[" + ",".join(values) + "]") if values else []
         return values
 
 
 def _split(data: Any, sep: Any, n: int) -> list | None:
-    """One C-level split when the n values are small and none holds the separator."""
+    """One C-level split into n parts, each ended by `sep`; None when that is not what the
+    data is (a value holding the separator), or when values are too big to be worth it."""
     if not n or len(data) > 256 * n:
         return None
     values = data.split(sep)
-    if len(values) != n + 1:
+    if len(values) != n + 1 or values[-1]:
         return None
     values.pop()
     return values
