@@ -229,9 +229,10 @@ class Column:
             offsets, data = self._offsets(sliceno, lines, "")
             starts, stops = offsets[rows], offsets[rows + 1]  # each value with its NUL
             raw = np.frombuffer(data, np.uint8)
-        # Each value ends at a NUL and starts right after one (or at 0): a shifted offset
-        # shows as one of these, not as a value missing its first bytes.
-        if (stops <= starts).any() or raw[stops - 1].any() or raw[starts[starts > 0] - 1].any():
+            # Each value ends at a NUL and starts right after one (or at 0): a shifted offset
+            # shows as one of these, not as a value missing its first bytes.
+            shifted = raw[starts[starts > 0] - 1].any()
+            if (stops <= starts).any() or raw[stops - 1].any() or shifted:
                 raise self._corrupt(sliceno, "values and offsets do not agree")
             chunk = b"".join(
                 data[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
