@@ -38,6 +38,8 @@ class BuildPlan:
 
     def __str__(self) -> str:
         if self.reuses:
+            if self.reasons:  # what differs and does not count
+                return f"{self.method}: reuses {self.reuses}: " + "; ".join(self.reasons)
             return f"{self.method}: reuses {self.reuses}, built with the same source, options and inputs"
         against = f" (compared with {self.compared_with})" if self.compared_with else ""
         return f"{self.method}: runs again{against}: " + "; ".join(self.reasons)

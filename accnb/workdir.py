@@ -213,7 +213,10 @@ class Workdir:
         m, _, keys, setup, _ = self._prepare(method, options, datasets, jobs, kw)
         job = self._find(keys)
         if job is not None:
-            return BuildPlan(m.name, reuses=str(job))
+            plan = BuildPlan(m.name, reuses=str(job))
+            if job.params.get("source_digest") != m.source_digest and job.params.hash == m.hash:
+                plan.reasons.append("only comments or formatting changed since it was built")
+            return plan
         return self._explain(setup)
 
     def _explain(self, setup: dict) -> BuildPlan:

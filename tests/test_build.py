@@ -480,3 +480,16 @@ def test_a_closed_workdir_lets_another_folder_of_its_name_open(tmp_path):
     with pytest.raises(WorkdirError, match="already open"):
         accnb.Workdir(tmp_path / "c" / "workdir")
     second.close()
+
+
+def test_why_build_says_when_only_comments_changed(wd, write_method):
+    write_method("sums", SUMS)
+    first = wd.build("sums")
+    write_method(
+        "sums", SUMS.replace("def prepare(options):", "def prepare(options):  # the limit")
+    )
+    plan = wd.why_build("sums")
+    assert plan.reuses == first
+    assert (
+        str(plan) == f"sums: reuses {first}: only comments or formatting changed since it was built"
+    )
