@@ -378,27 +378,31 @@ def flush_c_stdio() -> None:
         _LIBC.fflush(None)
 
 
+def _enter_job(spec: JobSpec) -> dict[str, Any]:
+    """Make this process the job's: accnb.current, the method's module globals (as the
+    Accelerator sets them), and the values its functions' arguments are injected from."""
+    job = CurrentJob(spec.jobid, spec.path)
+    current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
+    params = spec.params
+    module = spec.method.module
+    module.options, module.datasets, module.jobs = params.options, params.datasets, params.jobs
+    return {
+        "job": job,
+        "slices": spec.slices,
+        "params": params,
+        "options": params.options,
+        "datasets": params.datasets,
+        "jobs": params.jobs,
+    }
+
+
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
     """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
     become_child(outputs.pop("prepare"), leader=True)
     output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
     os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
-    job = CurrentJob(spec.jobid, spec.path)
-    current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
-    module = spec.method.module
-    module.options, module.datasets, module.jobs = (
-        spec.params.options,
-        spec.params.datasets,
-        spec.params.jobs,
-    )
-    values = {
-        "job": job,
-        "slices": spec.slices,
-        "params": spec.params,
-        "options": spec.params.options,
-        "datasets": spec.params.datasets,
-        "jobs": spec.params.jobs,
-    }
+    values = _enter_job(spec)
+    job = values["job"]
     timings: dict[str, Any] = {}
     part = "prepare"
     try:
@@ -459,22 +463,7 @@ def debug_run(spec: JobSpec, sliceno: int) -> Any:
         raise ValueError(f"debug slice must be in 0..{spec.slices - 1}, got {sliceno}")
     saved_cwd = os.getcwd()
     saved = (current.job, current.workdir, current.slices, current.sliceno, current.part)
-    job = CurrentJob(spec.jobid, spec.path)
-    module = spec.method.module
-    module.options, module.datasets, module.jobs = (
-        spec.params.options,
-        spec.params.datasets,
-        spec.params.jobs,
-    )
-    values = {
-        "job": job,
-        "slices": spec.slices,
-        "params": spec.params,
-        "options": spec.params.options,
-        "datasets": spec.params.datasets,
-        "jobs": spec.params.jobs,
-    }
-    current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
+    values = _enter_job(spec)
     os.chdir(spec.path)
     try:
         current.part = "prepare"
