@@ -21,7 +21,14 @@ from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
 from .store import FINISHED, SETUP, JobStore, read_json
 
-STANDARD_METHODS = Path(__file__).resolve().parent.parent / "methods"
+
+def _standard_methods() -> Path:
+    """methods/ beside the package in a checkout (pip install -e), else where a wheel put it."""
+    beside = Path(__file__).resolve().parent.parent / "methods"
+    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "accnb" / "methods"
+
+
+STANDARD_METHODS = _standard_methods()
 
 
 class Workdir:
