@@ -16,6 +16,8 @@ distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is not installed: pip install 'accnb[dask]'"
 )
 
+from processes import alive  # noqa: E402
+
 import accnb  # noqa: E402
 from accnb import JobError  # noqa: E402
 from accnb.dask_executor import DaskExecutor  # noqa: E402
@@ -103,14 +105,6 @@ def _quiet(part: str, text: str) -> None:
 
 def _finished_jobs(workdir: accnb.Workdir) -> list[Path]:
     return [p for p in workdir.path.iterdir() if (p / FINISHED).exists()]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"  # a zombie is dead for our purposes
-    except FileNotFoundError:
-        return False
 
 
 def _dataset_files(job: accnb.Job) -> dict[str, bytes]:
@@ -254,7 +248,7 @@ def test_an_interrupted_build_stops_the_slices_on_the_workers(dask_wd, write_met
     interrupted = time.monotonic()
     slices = [int(p.name) for p in pids.iterdir()]
     assert len(slices) == 2
-    while any(_alive(pid) for pid in slices):
+    while any(alive(pid) for pid in slices):
         assert time.monotonic() - interrupted < 5, "a slice outlived the interrupt by 5 s"
         time.sleep(0.02)
     assert _finished_jobs(dask_wd) == []
@@ -293,7 +287,7 @@ def test_a_killed_builder_takes_its_slices_on_the_workers_along(
     builder.wait()
     killed = time.monotonic()
     slices = [int(p.name) for p in pids.iterdir()]
-    while any(_alive(pid) for pid in slices):
+    while any(alive(pid) for pid in slices):
         assert time.monotonic() - killed < 5, "a slice outlived its builder by 5 s"
         time.sleep(0.02)
     assert not (wd.path / wd.jobs()[0] / FAILED).exists()

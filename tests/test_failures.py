@@ -11,23 +11,10 @@ import threading
 import time
 
 import pytest
+from processes import alive, pids_in
 
 from accnb import JobError
 from accnb.job import FAILED
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead for our purposes
-    with open(f"/proc/{pid}/stat") as fh:
-        return fh.read().split(") ")[1][0] != "Z"
-
-
-def _pids_in(folder) -> list[int]:
-    return [int(p.name) for p in folder.iterdir()]
 
 
 def test_a_failing_slice_raises_job_error_pointing_at_the_method_line(wd, write_method):
@@ -100,7 +87,7 @@ def test_the_other_slices_are_stopped_when_one_fails(wd, write_method, tmp_path)
     with pytest.raises(JobError, match="analysis\\(1\\)"):
         wd.build("stuck")
     assert time.monotonic() - started < 30  # did not wait for the sleeping slice
-    assert not any(_alive(pid) for pid in _pids_in(pids))
+    assert not any(alive(pid) for pid in pids_in(pids))
 
 
 def test_a_slice_killed_by_a_signal_is_reported_with_the_signal(wd, write_method):
@@ -159,8 +146,8 @@ def test_keyboard_interrupt_stops_every_child_and_reraises(wd, write_method, tmp
     with pytest.raises(KeyboardInterrupt):
         wd.build("long")
     assert time.monotonic() - started < 15
-    assert len(_pids_in(pids)) == 3
-    assert not any(_alive(pid) for pid in _pids_in(pids))
+    assert len(pids_in(pids)) == 3
+    assert not any(alive(pid) for pid in pids_in(pids))
     job = wd.jobs()[0]
     assert not job.finished and "interrupted" in (job.path / FAILED).read_text()
 
@@ -250,8 +237,8 @@ def test_a_killed_builder_takes_its_children_along_and_the_next_build_proceeds(
     builder.kill()
     builder.wait()
     killed = time.monotonic()
-    children = _pids_in(pids)
-    while any(_alive(pid) for pid in children):
+    children = pids_in(pids)
+    while any(alive(pid) for pid in children):
         assert time.monotonic() - killed < 2, "a child outlived its builder by 2 s"
         time.sleep(0.02)
     unfinished = wd.jobs()[0]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_client.manager import KernelManager
+from processes import alive
 
 
 @pytest.fixture
@@ -37,14 +38,6 @@ def execute(kc, code: str, timeout: float = 60) -> tuple[dict, str]:
     return reply["content"], "".join(printed)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_the_interrupt_button_ends_every_child_within_two_seconds(kernel, tmp_path):
     km, kc = kernel
     pids = tmp_path / "pids"
@@ -71,7 +64,7 @@ def analysis(sliceno):
     km.interrupt_kernel()
     interrupted = time.monotonic()
     children = [int(p.name) for p in pids.iterdir()]
-    while any(_alive(pid) for pid in children):
+    while any(alive(pid) for pid in children):
         assert time.monotonic() - interrupted < 2, "a child outlived the interrupt by 2 s"
         time.sleep(0.02)
     reply = kc.get_shell_msg(timeout=30)
