@@ -44,3 +44,14 @@ def _no_current_job():
     yield
     for name in ("job", "workdir", "slices", "sliceno", "part"):
         setattr(current, name, None)
+
+
+@pytest.fixture
+def interruptible():
+    """SIGINT raises KeyboardInterrupt here, as in a terminal or a kernel, even when the test
+    run was started in the background, where the shell makes processes ignore SIGINT."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -223,7 +223,9 @@ def test_the_other_slices_are_stopped_when_one_fails(dask_wd, write_method, tmp_
     assert _finished_jobs(dask_wd) == []
 
 
-def test_an_interrupted_build_stops_the_slices_on_the_workers(dask_wd, write_method, tmp_path):
+def test_an_interrupted_build_stops_the_slices_on_the_workers(
+    dask_wd, write_method, tmp_path, interruptible
+):
     pids = tmp_path / "pids"
     pids.mkdir()
     write_method(

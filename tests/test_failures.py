@@ -120,7 +120,9 @@ def test_an_unpicklable_exception_still_reports(wd, write_method):
         wd.build("odd")
 
 
-def test_keyboard_interrupt_stops_every_child_and_reraises(wd, write_method, tmp_path):
+def test_keyboard_interrupt_stops_every_child_and_reraises(
+    wd, write_method, tmp_path, interruptible
+):
     pids = tmp_path / "pids"
     pids.mkdir()
     write_method(
