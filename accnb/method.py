@@ -24,6 +24,9 @@ PARTS = ("prepare", "analysis", "synthesis")
 class Method:
     """A loaded method: its module, its declarations and the hashes reuse accepts.
 
+    The declarations are read once, when the method is loaded (every build asks for them;
+    and a job process later sets the module's `options` to the build's values).
+
     `hash` covers the code (comments and formatting aside) and the contents of its
     `depend_extra` files; `accepted_hashes` adds the ones `equivalent_hashes` vouches for.
     """
@@ -39,19 +42,19 @@ class Method:
     stamp: tuple = field(default=(), repr=False)
     helpers: dict[str, Path] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def options(self) -> dict:
         return getattr(self.module, "options", {}) or {}
 
-    @property
+    @cached_property
     def datasets(self) -> tuple[str, ...]:
         return _input_names(self.module, "datasets")
 
-    @property
+    @cached_property
     def jobs(self) -> tuple[str, ...]:
         return _input_names(self.module, "jobs")
 
-    @property
+    @cached_property
     def list_inputs(self) -> frozenset[str]:
         """Inputs declared as `['name']`: they take a list of jobs or datasets."""
         found = set()
@@ -61,7 +64,7 @@ class Method:
                     found.add(item[0])
         return frozenset(found)
 
-    @property
+    @cached_property
     def input_directories(self) -> tuple[str, ...]:
         """Options holding paths whose files enter the reuse key (see accnb.fingerprint)."""
         return tuple(getattr(self.module, "input_directories", ()) or ())
@@ -80,7 +83,7 @@ class Method:
             codes.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
         return {n for n in found if n not in self.module.__dict__ and not hasattr(builtins, n)}
 
-    @property
+    @cached_property
     def description(self) -> str:
         return (getattr(self.module, "description", "") or "").strip()
 
@@ -146,7 +149,7 @@ def load(
     depend_files = _depend_files(name, module, filename) + tuple(helpers.values())
     method_hash = _combined_hash(code_hash, depend_files)
     accepted = (method_hash,) + _equivalent_hashes(name, module, source, depend_files)
-    return Method(
+    method = Method(
         name=name,
         source=source,
         filename=filename,
@@ -158,6 +161,9 @@ def load(
         stamp=stamp,
         helpers=helpers,
     )
+    for declaration in ("options", "datasets", "jobs", "list_inputs", "input_directories"):
+        getattr(method, declaration)
+    return method
 
 
 def file_stamp(paths: list[Path] | tuple[Path, ...]) -> tuple:

@@ -31,6 +31,7 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._root = str(path)  # for the reuse path, where pathlib's joins cost more than the stat
         self.name = path.name
         self.meta = path / ".accnb"
         for sub in ("locks", "sources"):
@@ -51,7 +52,7 @@ class JobStore:
         if jobid is None:
             self.refresh()
             jobid = self._by_key.get(key)
-        if jobid is not None and not (self.path / jobid / FINISHED).exists():
+        if jobid is not None and not os.path.exists(f"{self._root}/{jobid}/{FINISHED}"):
             self._forget(jobid)  # removed behind our back (gc in another process)
             return None
         return jobid
