@@ -34,7 +34,7 @@ from typing import Any
 
 from . import current, output
 from .dataset import writer as dataset_writer
-from .errors import JobError
+from .errors import JobError, MethodError
 from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
@@ -107,8 +107,6 @@ class JobSpec:
 
 def check_arguments(method: Method) -> None:
     """Refuse, before anything runs, a method function that asks for an unknown argument."""
-    from .errors import MethodError
-
     for part, names in method.arguments.items():
         allowed = _ARGS[part]
         for name in names:
@@ -133,13 +131,12 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
         os.close(write_end)
     try:
         status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, reporter)
-    except BaseException:
+    except BaseException as e:  # an interrupt, or a reporter that failed: stop the job
         _kill_job(pid)
+        interrupted = isinstance(e, KeyboardInterrupt)
+        why = "the build was interrupted" if interrupted else f"the caller failed: {e}"
         record_failure(
-            spec.path,
-            "build",
-            "KeyboardInterrupt",
-            "the build was interrupted; every job process was stopped",
+            spec.path, "build", type(e).__name__, f"{why}; every job process was stopped"
         )
         raise
     if status != 0:
