@@ -327,11 +327,44 @@ class Workdir:
     def _run(
         self, m: methods.Method, key: str, setup: dict, options: DotDict, reporter: Reporter
     ) -> Job:
-        datasets, jobs = self._input_objects(m, setup["inputs"])
         why = self._explain(setup)
-        setup.update(started=time.time(), why=why.reasons)
+        setup["why"] = why.reasons
+        spec = self._new_job(m, setup, options)
+        self._setups[spec.jobid] = setup
+        reporter.started(spec.jobid, m.name, why, self.slices)
+        try:
+            timings = runner.run(spec, reporter)
+        except BaseException:
+            reporter.failed()
+            raise
+        subjobs = spec.path / ".subjobs"
+        post = {
+            "jobid": spec.jobid,
+            "finished": time.time(),
+            "timings": timings,
+            "files": list_files(spec.path),
+            "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
+        }
+        self.store.commit(spec.jobid, key, m.name, post)
+        job = Job(spec.jobid, spec.path)
+        job.why = why
+        reporter.finished(job)
+        return job
+
+    def _debug(self, m: methods.Method, setup: dict, options: DotDict, sliceno: int) -> Job:
+        spec = self._new_job(m, dict(setup, debug=sliceno), options)
+        job = Job(spec.jobid, spec.path)
+        job.debug_result = runner.debug_run(spec, sliceno)
+        return job
+
+    def _new_job(self, m: methods.Method, setup: dict, options: DotDict) -> runner.JobSpec:
+        """A new job directory for `setup` (which gets its id and start time), and what runs it."""
+        datasets, jobs = self._input_objects(m, setup["inputs"])
+        setup["started"] = time.time()
         jobid, path = self.store.new_job(setup)
         setup["jobid"] = jobid
+        with open(path / OPTIONS, "wb") as fh:
+            pickle.dump(options, fh, pickle.HIGHEST_PROTOCOL)
         params = DotDict(
             jobid=jobid,
             method=m.name,
@@ -341,11 +374,7 @@ class Workdir:
             datasets=datasets,
             jobs=jobs,
         )
-        self._setups[jobid] = setup
-        with open(path / OPTIONS, "wb") as fh:
-            pickle.dump(options, fh, pickle.HIGHEST_PROTOCOL)
-        reporter.started(jobid, m.name, why, self.slices)
-        spec = runner.JobSpec(
+        return runner.JobSpec(
             method=m,
             jobid=jobid,
             path=path,
@@ -354,43 +383,6 @@ class Workdir:
             workdir=self,
             executor=self.executor,
         )
-        try:
-            timings = runner.run(spec, reporter)
-        except BaseException:
-            reporter.failed()
-            raise
-        subjobs = path / ".subjobs"
-        post = {
-            "jobid": jobid,
-            "finished": time.time(),
-            "timings": timings,
-            "files": list_files(path),
-            "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
-        }
-        self.store.commit(jobid, key, m.name, post)
-        job = Job(jobid, path)
-        job.why = why
-        reporter.finished(job)
-        return job
-
-    def _debug(self, m: methods.Method, setup: dict, options: DotDict, sliceno: int) -> Job:
-        datasets, jobs = self._input_objects(m, setup["inputs"])
-        jobid, path = self.store.new_job(dict(setup, debug=sliceno, started=time.time()))
-        params = DotDict(
-            jobid=jobid,
-            method=m.name,
-            hash=m.hash,
-            slices=self.slices,
-            options=options,
-            datasets=datasets,
-            jobs=jobs,
-        )
-        spec = runner.JobSpec(
-            method=m, jobid=jobid, path=path, slices=self.slices, params=params, workdir=self
-        )
-        job = Job(jobid, path)
-        job.debug_result = runner.debug_run(spec, sliceno)
-        return job
 
     # --- reading
 
