@@ -87,6 +87,12 @@ class Job(str):
         return self.params.method
 
     @property
+    def source(self) -> str:
+        """The exact method source that made this job (kept by digest in the workdir)."""
+        stored = self.path.parent / ".accnb" / "sources" / f"{self.params.source_digest}.py"
+        return stored.read_text(encoding="utf-8")
+
+    @property
     def finished(self) -> bool:
         return (self.path / FINISHED).exists()
 

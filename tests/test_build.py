@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 
 import pytest
 
@@ -352,6 +353,7 @@ def test_a_job_runs_in_its_own_folder_so_relative_files_land_there(wd, write_met
 
 LISTS = """
 import os
+import textwrap
 options = dict(directory="")
 input_directories = ("directory",)
 
@@ -493,3 +495,10 @@ def test_why_build_says_when_only_comments_changed(wd, write_method):
     assert (
         str(plan) == f"sums: reuses {first}: only comments or formatting changed since it was built"
     )
+
+
+def test_a_job_shows_the_exact_source_that_made_it_after_the_file_changed(wd, write_method):
+    write_method("sums", SUMS)
+    job = wd.build("sums")
+    write_method("sums", SUMS.replace("sum(range", "sum(list(range"))
+    assert job.source == textwrap.dedent(SUMS)
