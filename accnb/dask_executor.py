@@ -36,6 +36,7 @@ from .dataset.types import TYPES
 from .job import FAILED, WORKDIRS, workdir_name
 from .method import Method, folder_package, load, load_helper_module
 from .runner import JobSpec, SliceFailed, promote_slice_failure, run_slice
+from .store import write_pickle
 
 PAYLOAD = ".dask-payload.pickle"  # in the job directory: writers and values, for the slices
 _STOP_WAIT = 30.0  # seconds to wait for the other slices to stop after one failed
@@ -250,10 +251,7 @@ def _write_payload(spec: JobSpec, values: dict) -> None:
         )
         runner.record_failure(spec.path, "analysis", type(error).__name__, message)
         raise SliceFailed() from None
-    tmp = spec.path / f"{PAYLOAD}.tmp"
-    with open(tmp, "wb") as fh:
-        pickle.dump((states, blob), fh, pickle.HIGHEST_PROTOCOL)
-    tmp.rename(spec.path / PAYLOAD)
+    write_pickle(spec.path / PAYLOAD, (states, blob))
 
 
 def _dumps(obj: Any) -> bytes:

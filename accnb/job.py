@@ -12,7 +12,7 @@ from typing import IO, Any
 from . import current
 from .errors import NoSuchJobError, WorkdirError
 from .options import DotDict, JobWithFile  # noqa: F401 - the Accelerator has JobWithFile here
-from .store import FINISHED, SETUP, read_json
+from .store import FINISHED, SETUP, read_json, write_pickle
 
 RESULT = "result.pickle"
 OUTPUT = "OUTPUT"
@@ -189,11 +189,7 @@ class CurrentJob(Job):
 
     def save(self, obj: Any, name: str = RESULT, sliceno: int | None = None) -> None:
         """Pickle `obj` into the job (load it back with job.load(name))."""
-        path = Path(self.filename(name, sliceno))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, pickle.HIGHEST_PROTOCOL)
-        tmp.rename(path)
+        write_pickle(Path(self.filename(name, sliceno)), obj)
 
     def datasetwriter(self, name: str = "default", **kw: Any):
         from .dataset import DatasetWriter

@@ -8,16 +8,15 @@ from numbers import Number
 from pathlib import Path
 from typing import Any
 
+from .store import write_pickle
+
 
 def slice_result_path(job_path: Path, sliceno: int) -> Path:
     return job_path / f".analysis.{sliceno}.pickle"
 
 
 def save_slice_result(job_path: Path, sliceno: int, value: Any) -> None:
-    tmp = job_path / f".analysis.{sliceno}.tmp"
-    with open(tmp, "wb") as fh:
-        pickle.dump(value, fh, pickle.HIGHEST_PROTOCOL)
-    tmp.rename(slice_result_path(job_path, sliceno))
+    write_pickle(slice_result_path(job_path, sliceno), value)
 
 
 class AnalysisResults:

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import json
 import os
+import pickle
 import re
 import secrets
 import shutil
@@ -201,9 +202,17 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_pickle(path: Path, obj: Any) -> None:
+    write_bytes(path, pickle.dumps(obj, pickle.HIGHEST_PROTOCOL))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old version or the new one, never a part."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     tmp.rename(path)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from .job import OPTIONS, WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
-from .store import FINISHED, SETUP, JobStore, read_json
+from .store import FINISHED, SETUP, JobStore, read_json, write_pickle
 
 
 def _standard_methods() -> Path:
@@ -363,8 +362,7 @@ class Workdir:
         setup["started"] = time.time()
         jobid, path = self.store.new_job(setup)
         setup["jobid"] = jobid
-        with open(path / OPTIONS, "wb") as fh:
-            pickle.dump(options, fh, pickle.HIGHEST_PROTOCOL)
+        write_pickle(path / OPTIONS, options)
         params = DotDict(
             jobid=jobid,
             method=m.name,
