@@ -35,7 +35,7 @@ from typing import Any
 
 from .dataset.layout import META
 from .job import FAILED
-from .store import FINISHED, SETUP, JobStore, read_json, write_text
+from .store import FINISHED, SETUP, JobStore, flock_current, read_json, write_text
 
 # A build writes setup.json right after creating its directory; one without it for this
 # long was left by a build that died in between.
@@ -343,16 +343,7 @@ def rewrite_index(store: JobStore) -> int:
     post.json before its line, so a line whose job has no post.json is one gc removed.
     """
     index = store.meta / "index"
-    while True:
-        fh = open(index, "rb")
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            if os.stat(index).st_ino == os.fstat(fh.fileno()).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        fh.close()  # another gc renamed a new index over this one while we waited
-    with fh:
+    with open(flock_current(index, os.O_RDONLY), "rb") as fh:
         lines = fh.read().decode("utf-8").splitlines(keepends=True)
         kept = [line for line in lines if _line_is_finished(store, line)]
         if len(kept) < len(lines):

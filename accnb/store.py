@@ -102,16 +102,7 @@ class JobStore:
         `accnb gc` deletes lock files (holding their lock); a file deleted between our open
         and our flock would lock nothing, so we check we hold the file that is there.
         """
-        path = self.meta / "locks" / key
-        while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                    break
-            except FileNotFoundError:
-                pass
-            os.close(fd)
+        fd = flock_current(self.meta / "locks" / key, os.O_RDWR | os.O_CREAT)
         try:
             yield
         finally:
@@ -175,17 +166,12 @@ class JobStore:
     def commit(self, jobid: str, key: str, method: str, post: dict[str, Any]) -> None:
         """Mark a job finished (post.json, by atomic rename) and publish it in the index."""
         write_json(self.path / jobid / FINISHED, post)
-        line = f"{key} {jobid} {method}\n".encode()
-        while True:  # `accnb gc` replaces the index under its flock: append to the current one
-            with open(self._index_path, "ab") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    current = os.stat(self._index_path).st_ino == os.fstat(fh.fileno()).st_ino
-                except FileNotFoundError:
-                    current = False
-                if current:
-                    fh.write(line)
-                    break
+        # `accnb gc` replaces the index under its flock: append to the one that is there.
+        fd = flock_current(self._index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(fd, f"{key} {jobid} {method}\n".encode())
+        finally:
+            os.close(fd)
         self._by_key[key] = jobid
         self._by_method.setdefault(method, []).append(jobid)
 
@@ -195,6 +181,23 @@ class JobStore:
         if not path.exists():
             write_text(path, source)
         return path
+
+
+def flock_current(path: Path, flags: int) -> int:
+    """Open `path` and hold an exclusive flock on it; returns the fd (closing it unlocks).
+
+    Lock files and the index are replaced or removed (by gc) while their lock is held, so
+    after the flock we check that we hold the file that is at the path now, else retry.
+    """
+    while True:
+        fd = os.open(path, flags, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
 
 
 def write_json(path: Path, data: Any) -> None:
