@@ -2,20 +2,14 @@
 # Licensed under the Apache License, Version 2.0 (http://www.apache.org/licenses/LICENSE-2.0).
 # exaxorg/accelerator's copy is not in the reference index; this is eBay/accelerator's
 # (the same project, before it moved to exaxorg).
-# Changed for accnb: `from accelerator import colour` became the plain `colour` below, as accnb
-# has no colour module; the build scripts print the same text, uncoloured.
+# Changed for accnb: only the import line, from accelerator to accnb.
 # Ruff: the Accelerator's style (tabs, % formatting, import order) is kept as written.
 # ruff: noqa: W191
 
 # This isn't intended as an example, it's just here to simplify all the
 # output formating the examples do.
 
-
-def colour(txt, *attrs):
-	return txt
-
-
-colour.bold = colour
+from accnb import colour
 
 
 class Printer:
