@@ -35,9 +35,9 @@ from .options import (
     required,
 )
 from .output import TaggedPrinter
-from .reuse import BuildPlan
 from .runner import format_method_traceback
 from .store import FINISHED, read_json
+from .urd import Urd
 from .workdir import Workdir
 
 EXIT_FAILED = 1
@@ -51,28 +51,6 @@ _repr.maxother = 120
 
 class UsageError(AccnbError):
     """Something the command line names does not exist (exit code 2)."""
-
-
-class Urd:
-    """What a build script's `main(urd)` gets: `urd.build` is `Workdir.build`, and prints a
-    line per job as it is built or reused. `urd.joblist` holds the jobs in build order."""
-
-    def __init__(self, workdir: Workdir) -> None:
-        self.workdir = workdir
-        self.joblist: list[Job] = []
-
-    def build(self, method: str, *args: Any, **kw: Any) -> Job:
-        started = time.monotonic()
-        job = self.workdir.build(method, *args, **kw)
-        if job.reused:
-            print(f"{job} {method} reused", flush=True)
-        else:
-            print(f"{job} {method} built in {time.monotonic() - started:.2f} s", flush=True)
-        self.joblist.append(job)
-        return job
-
-    def why_build(self, method: str, *args: Any, **kw: Any) -> BuildPlan:
-        return self.workdir.why_build(method, *args, **kw)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run main(urd) of a build script",
-        description="Run main(urd) of a build script; urd.build builds or reuses a job. "
+        description="Run main(urd) of a build script; urd.build builds or reuses a job, and "
+        "urd.begin/finish record sessions in WORKDIR/urd (see accnb.urd). "
         "SCRIPT is a file, or NAME for build_NAME.py in the methods folders or here.",
     )
     run.add_argument("script", nargs="?", metavar="SCRIPT", help="default: ./build.py")

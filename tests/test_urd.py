@@ -1,0 +1,197 @@
+"""accnb.urd: sessions recorded in the workdir, with the Accelerator's Urd API."""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+
+import pytest
+
+from accnb.urd import Urd, UrdConflictError, UrdError
+
+COUNTER = """
+options = dict(n=0)
+
+def synthesis(options):
+    return options.n
+"""
+
+
+@pytest.fixture
+def urd(wd, write_method):
+    write_method("counter", COUNTER)
+    return Urd(wd, user="tester", verbose=False)
+
+
+def _session(urd, key, ts, n, caption=None):
+    urd.begin(key, ts, caption=caption)
+    job = urd.build("counter", n=n)
+    urd.finish(key)
+    return job
+
+
+def test_a_finished_session_records_its_joblist_caption_and_timestamp(urd):
+    job = _session(urd, "counts", 1, 5, caption="five")
+    got = urd.peek("counts", 1)
+    assert got.timestamp == 1 and got.caption == "five"
+    assert got.joblist == [job] and got.joblist.get("counter").load() == 5
+    assert got.user == "tester" and got.build == "counts"
+
+
+def test_sessions_survive_a_new_urd_on_the_same_workdir(urd, wd):
+    job = _session(urd, "counts", 1, 5)
+    again = Urd(wd, user="tester", verbose=False)
+    assert again.peek_latest("counts").joblist == [job]
+    assert again.list() == ["tester/counts"]
+
+
+def test_latest_is_a_dependency_of_the_open_session(urd):
+    first = _session(urd, "counts", 1, 1)
+    urd.begin("counts", 2)
+    assert urd.latest("counts").joblist.get("counter") == first
+    urd.build("counter", n=2)
+    urd.finish("counts")
+    dep = urd.peek("counts", 2).deps["tester/counts"]
+    assert dep.timestamp == 1 and dep.joblist == [first]
+
+
+def test_latest_of_an_empty_list_is_false_with_an_empty_joblist(urd):
+    urd.begin("counts", 1)
+    latest = urd.latest("counts")
+    assert not latest and latest.joblist.get("counter") is None
+    urd.abort()
+
+
+def test_get_first_and_since_order_int_timestamps(urd):
+    for ts in (3, 1, 2):
+        _session(urd, "counts", ts, ts)
+    assert urd.since("counts", 0) == [1, 2, 3]
+    assert urd.since("counts", 1) == [2, 3]
+    assert urd.peek_first("counts").timestamp == 1
+    urd.begin("other", 1)
+    assert urd.get("counts", 2).joblist.get("counter").load() == 2
+    urd.abort()
+    urd.begin("other", 1)
+    assert urd.first("tester/counts").timestamp == 1
+    urd.abort()
+
+
+def test_dates_datetimes_tuples_and_their_text_are_timestamps(urd):
+    day = datetime.date(2024, 5, 1)
+    moment = datetime.datetime(2024, 5, 1, 12, 0)
+    for ts in (moment, (day, 2), day):
+        _session(urd, "days", ts, 1)
+    assert urd.since("days", 0) == [day, (day, 2), moment]
+    assert urd.peek("days", "2024-05-01+2").timestamp == (day, 2)
+    assert urd.peek("days", "2024-05-01T12:00").timestamp == moment
+
+
+def test_truncate_removes_sessions_at_and_after_the_timestamp(urd, wd):
+    for ts in (1, 2, 3):
+        _session(urd, "counts", ts, ts)
+    urd.truncate("counts", 2)
+    assert urd.since("counts", 0) == [1]
+    assert not urd.peek("counts", 2)
+    urd.truncate("counts", 0)
+    assert Urd(wd, user="tester").since("counts", 0) == []
+    assert urd.list() == []
+
+
+def test_the_same_session_again_is_no_change_another_one_a_conflict(urd):
+    _session(urd, "counts", 1, 1)
+    urd.begin("counts", 1)
+    urd.build("counter", n=1)
+    assert urd.finish("counts") == dict(new=False, changed=False)
+    urd.begin("counts", 1)
+    urd.build("counter", n=2)
+    with pytest.raises(UrdConflictError, match="update=True"):
+        urd.finish("counts")
+    urd.begin("counts", 1, update=True)
+    urd.build("counter", n=2)
+    assert urd.finish("counts") == dict(new=False, changed=True)
+    assert urd.peek("counts", 1).joblist.get("counter").load() == 2
+
+
+def test_joblist_get_pretty_and_named_builds(urd):
+    urd.begin("counts", 1)
+    one = urd.build("counter", n=1)
+    two = urd.build("counter", n=2, name="second")
+    assert urd.joblist.get("counter") == one and urd.joblist["second"] == two
+    assert urd.joblist.get("missing") is None
+    with pytest.raises(KeyError, match="missing"):
+        urd.joblist["missing"]
+    assert urd.joblist.pretty == f"JobList(\n   [  0] counter : {one}\n   [  1]  second : {two}\n)"
+    urd.finish("counts")
+    assert urd.peek("counts", 1).joblist.names() == ["counter", "second"]
+
+
+def test_build_chained_passes_the_named_job_of_the_session_read(urd, write_method):
+    write_method(
+        "chained",
+        """
+        jobs = ("previous",)
+
+        def synthesis(jobs):
+            return str(jobs.previous)
+        """,
+    )
+    urd.begin("chain", 1)
+    urd.latest("chain")
+    first = urd.build_chained("chained", name="link")
+    urd.finish("chain")
+    urd.begin("chain", 2)
+    urd.latest("chain")
+    second = urd.build_chained("chained", name="link")
+    urd.finish("chain")
+    assert first.load() == "None" and second.load() == first
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda u: u.finish("counts"), "no session is open"),
+        (lambda u: u.latest("counts"), "no session is open"),
+        (lambda u: (u.begin("a", 1), u.begin("b", 1)), "still open"),
+        (lambda u: (u.begin("a", 1), u.finish("b")), "the open session is 'tester/a'"),
+        (lambda u: (u.begin("a"), u.finish("a")), "no timestamp"),
+        (
+            lambda u: (
+                u.begin("x", 1),
+                u.finish("x"),
+                u.begin("a", 1),
+                u.latest("x"),
+                u.latest("x"),
+            ),
+            "already read",
+        ),
+        (lambda u: u.begin("a", "yesterday"), "bad Urd timestamp"),
+        (lambda u: u.peek("../a", 1), "bad Urd user"),
+        (lambda u: u.build("counter", caption="x"), "caption= is not supported"),
+    ],
+)
+def test_misuse_is_an_urd_error_saying_what_to_do(urd, call, message):
+    with pytest.raises(UrdError, match=message):
+        call(urd)
+
+
+def _finish_many(workdir_path, start):
+    import accnb
+    from accnb.job import WORKDIRS
+
+    WORKDIRS.clear()
+    wd = accnb.Workdir(workdir_path, slices=1)
+    urd = Urd(wd, user="tester", verbose=False)
+    for ts in range(start, start + 50):
+        urd.begin("busy", ts, caption="x" * 5000)
+        urd.finish("busy")
+
+
+def test_two_processes_finishing_sessions_at_once_lose_none(urd, wd):
+    context = multiprocessing.get_context("fork")
+    procs = [context.Process(target=_finish_many, args=(wd.path, s)) for s in (0, 50)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert urd.since("busy", -1) == list(range(100))
