@@ -80,6 +80,9 @@ class Job(str):
                 setup["options"] = pickle.load(fh)
         except FileNotFoundError:
             pass
+        for name in ("inputs", "datasets", "jobs"):  # params.datasets.source, as the Accelerator
+            if isinstance(setup.get(name), dict):
+                setup[name] = DotDict(setup[name])
         return DotDict(setup)
 
     @property

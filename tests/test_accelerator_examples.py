@@ -2,7 +2,8 @@
 
 The methods and build scripts in `accelerator_examples/` are copies of the Accelerator's
 `accelerator/examples`. Each test builds one example in a fresh workdir and checks what the
-example shows. Where accnb differs from the Accelerator the test is a strict xfail that says how.
+example shows. Where accnb differs from the Accelerator the test is a strict xfail that says how
+(none do now).
 """
 
 from __future__ import annotations
@@ -21,39 +22,12 @@ import accnb
 import accnb.method
 from accnb import MethodError
 from accnb.job import WORKDIRS
+from accnb.urd import Urd
 
 EXAMPLES = Path(__file__).parent / "accelerator_examples"
 PACKAGE = "accelerator_examples"
 # The examples assume at least three slices (build_example-files shows slice 2's output).
 SLICES = 3
-
-
-class JobList(list):
-    """The part of the Accelerator's `urd.joblist` the examples use: the jobs built, in order."""
-
-    def get(self, method: str, default=None):
-        for job in reversed(self):
-            if job.method == method:
-                return job
-        return default
-
-    @property
-    def pretty(self) -> str:
-        return "\n".join(f"{n:3}. {job.method:24} {job}" for n, job in enumerate(self, 1))
-
-
-class Urd:
-    """A stand-in for what a build script's main(urd) gets: Workdir.build, and the joblist
-    the tutorials read (recorded here, as the Accelerator's urd.build records it)."""
-
-    def __init__(self, wd: accnb.Workdir) -> None:
-        self._wd = wd
-        self.joblist = JobList()
-
-    def build(self, method: str, *args, **kw) -> accnb.Job:
-        job = self._wd.build(method, *args, **kw)
-        self.joblist.append(job)
-        return job
 
 
 @pytest.fixture
@@ -391,12 +365,6 @@ def test_dsexample_many_ds_shows_each_datasets_lines_and_column_types(wd, run_bu
 
 # --- tutorials and examples built on the Accelerator's standard methods
 
-_NO_STANDARD_METHODS = (
-    "accnb has no standard methods: csvimport, dataset_type, dataset_sort and "
-    "dataset_hashpart are the Accelerator's (accelerator/standard_methods); accnb's standard "
-    "methods folder, <repo>/methods (accnb/workdir.py STANDARD_METHODS), has none of them, "
-    "so urd.build('csvimport', ...) raises MethodError (unknown method)."
-)
 ALL_ROWS = [
     (1, "a"),
     (2, "bb"),
@@ -410,7 +378,6 @@ ALL_ROWS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_NO_STANDARD_METHODS)
 def test_dsexample_chain_iterates_the_whole_csvimport_chain(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("dsexample-chain", urd)
@@ -421,32 +388,19 @@ def test_dsexample_chain_iterates_the_whole_csvimport_chain(wd, run_build_script
     assert sorted(job.load()) == sorted((str(n).encode(), s.encode()) for n, s in ALL_ROWS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ImportError,
-    reason=(
-        "build_tutorial01 does `from accelerator.colour import bold`, so in accnb "
-        "`from accnb.colour import bold`: accnb has no colour module. Past that, "
-        + _NO_STANDARD_METHODS
-    ),
-)
 def test_tutorial01_imports_the_csv_file(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("tutorial01", urd)
     ds = urd.joblist.get("csvimport").dataset()
     assert sorted(ds.columns) == ["Date", "Float", "Int", "String"]
-    assert sum(ds.lines) == 3
+    assert {column.type for column in ds.columns.values()} == {"bytes"}
+    assert sorted(ds.iterate(None, ["Date", "Float"])) == [
+        (b"2020-01-01", b"3.142"),
+        (b"2020-01-02", b"2.718"),
+        (b"2020-01-03", b"1.414"),
+    ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=MethodError,
-    reason=(
-        _NO_STANDARD_METHODS + " Past that, the script prints imp.params.datasets.source: the "
-        "Accelerator's job.params has datasets and jobs, accnb's (setup.json) has them "
-        "together as params.inputs (accnb/workdir.py _prepare)."
-    ),
-)
 def test_tutorial02_types_sorts_and_hash_partitions_the_import(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("tutorial02", urd)
@@ -456,22 +410,40 @@ def test_tutorial02_types_sorts_and_hash_partitions_the_import(wd, run_build_scr
         "dataset_sort",
         "dataset_hashpart",
     ]
+    # the script prints imp.params.datasets.source: the job's input, as in the Accelerator
+    assert urd.joblist[-1].params.datasets.source == f"{urd.joblist[-2]}/default"
     ds = urd.joblist[-1].dataset()
     assert ds.hashlabel == "String"
-    assert ds.columns["Date"].type == "date"
-    assert sorted(ds.iterate(None, ["Int", "String"])) == ALL_ROWS[:3]
+    assert {name: column.type for name, column in ds.columns.items()} == {
+        "Date": "date",
+        "String": "unicode",
+        "Int": "number",
+        "Float": "float64",
+    }
+    assert sorted(ds.iterate(None, ["Int", "String", "Float"])) == [
+        (1, "a", 3.142),
+        (2, "bb", 2.718),
+        (3, "bb", 1.414),
+    ]
+    # hashed on String: both "bb" rows in one slice, sorted by Date there
+    (bb_slice,) = [n for n in range(SLICES) if "bb" in ds.iterate(n, "String")]
+    assert list(ds.iterate(bb_slice, "Date")) == sorted(ds.iterate(bb_slice, "Date"))
+    assert [d for d, s in ds.iterate(bb_slice, ["Date", "String"]) if s == "bb"] == [
+        datetime.date(2020, 1, 2),
+        datetime.date(2020, 1, 3),
+    ]
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_NO_STANDARD_METHODS)
 def test_tutorial03_chains_the_three_imports(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("tutorial03", urd)
     ds = urd.joblist[-1].dataset()
     assert len(ds.chain()) == 3
     assert sorted(ds.iterate_chain(None, ["Int", "String"])) == ALL_ROWS
+    # every step chains to its own previous job, not to the import
+    assert [d.jobid for d in ds.chain()] == [job for job in urd.joblist.find("dataset_hashpart")]
 
 
-@pytest.mark.xfail(strict=True, raises=MethodError, reason=_NO_STANDARD_METHODS)
 def test_tutorial04_iterates_the_whole_chain_in_a_method(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("tutorial04", urd)
@@ -479,19 +451,33 @@ def test_tutorial04_iterates_the_whole_chain_in_a_method(wd, run_build_script):
     assert sorted(job.load()) == ALL_ROWS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason=(
-        "build_tutorial05 records its builds in Urd sessions (urd.truncate, begin, latest, "
-        "finish, list, since, peek); accnb has no Urd: a build script's urd offers build "
-        "(Workdir.build) only. Past that, " + _NO_STANDARD_METHODS
-    ),
-)
 def test_tutorial05_records_each_import_in_an_urd_session(wd, run_build_script):
     urd = Urd(wd)
     run_build_script("tutorial05", urd)
     key = "example_tutorial05"
+    assert urd.since(key, 0) == [1, 2, 3]
     captions = [Path(urd.peek(key, ts).caption).name for ts in urd.since(key, 0)]
     assert captions == ["data.csv", "data2.csv", "data3.csv"]
     assert sorted(urd.joblist[-1].dataset().iterate_chain(None, ["Int", "String"])) == ALL_ROWS
+    assert f"{urd.user}/{key}" in urd.list()
+    # each session records its four jobs and the session it read (the one before)
+    third = Urd(wd).peek(key, 3)  # a new Urd reads the same sessions from the workdir
+    assert third.joblist.names() == [
+        "csvimport",
+        "dataset_type",
+        "dataset_sort",
+        "dataset_hashpart",
+    ]
+    assert third.joblist == urd.joblist
+    assert third.deps[f"{urd.user}/{key}"].timestamp == 2
+    assert not urd.peek(key, 1).deps
+
+
+def test_tutorial05_run_again_reuses_every_job_and_records_the_same_sessions(wd, run_build_script):
+    run_build_script("tutorial05", Urd(wd))
+    before = [job.jobid for job in wd.jobs()]
+    urd = Urd(wd)
+    run_build_script("tutorial05", urd)
+    assert [job.jobid for job in wd.jobs()] == before
+    assert all(job.reused for job in urd.joblist)
+    assert urd.since("example_tutorial05", 0) == [1, 2, 3]

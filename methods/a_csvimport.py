@@ -1,0 +1,414 @@
+import gzip
+
+from accnb import DotDict, OptionString
+from accnb.dataset import Dataset
+
+description = r"""
+CSV file to dataset, as the Accelerator's csvimport: every column is bytes (type them
+with dataset_type), one row per line.
+
+The file may be gzipped. `separator` is any single iso-8859-1 character (empty: one field
+per line); `newline` likewise (empty: \n, with a \r before it removed); `quotes` is '' or
+'False' (no quoting), 'True' (" and '), or the quote character. A field that starts with
+a quote ends at the same quote followed by the separator or the end of the line; a doubled
+quote inside is one quote. Quoted fields do not span lines (as in the Accelerator).
+
+Labels come from the first `label_lines` lines (default 1, or 0 when `labels` is given;
+several label lines are joined with spaces), decoded as `label_encoding`; `labels` always
+wins. Then `strip_labels`, then `rename` {old: new}, then `discard` (names after rename).
+
+Lines are numbered from 1 in the file, counting every line. The first `skip_lines` lines,
+lines starting with `comment` and (with skip_empty_lines) empty lines are skipped, and
+kept in the dataset "skipped" (lineno int64, data bytes). A line with too few or too many
+fields or a broken quote fails the job, naming the line; with allow_bad it goes to the
+dataset "bad" (lineno, data) instead. allow_extra_empty accepts extra empty fields at the
+end of a line. lineno_label adds an int64 column of line numbers.
+
+Slices: lines are dealt round robin over the slices in file order (skipped lines apart),
+as in the Accelerator. Each slice reads the whole file and parses only its own lines.
+
+Chaining: the default dataset's previous is `previous` (a csvimport of the file before);
+"bad" and "skipped" chain to the previous job's datasets of those names.
+
+filename is made absolute where the build runs, and the file's size and modification time
+are part of the reuse key, so a changed file is imported again.
+
+Not in accnb: `compression` (columns are stored uncompressed; only its default, 6, is
+accepted).
+
+Result: DotDict(num_lines, lines_per_slice, num_broken_lines, broken_lines_per_slice,
+num_skipped_lines, skipped_lines_per_slice).
+"""
+
+options = dict(
+    filename=OptionString,
+    separator=",",  # one iso-8859-1 character, or empty for one field per line
+    comment="",  # lines starting with this character are skipped
+    newline="",  # empty: \n or \r\n; or one iso-8859-1 character
+    quotes="",  # '' or 'False': none; 'True': " and '; or the quote character
+    label_lines=int,  # lines of labels; default 1, or 0 when labels is given
+    label_encoding="utf-8",
+    labels=[],  # the labels, instead of those in the file
+    strip_labels=False,
+    rename={},  # {label in the file: new name}
+    discard=set(),  # labels (after rename) not imported
+    lineno_label="",  # name of an int64 column of line numbers (none if empty)
+    allow_bad=False,  # bad lines go to the dataset "bad" instead of failing the job
+    allow_extra_empty=False,  # a line may have extra empty fields at the end
+    skip_lines=0,  # skip this many lines at the start of the file
+    skip_empty_lines=False,
+    compression=6,  # the Accelerator's gzip level: not used, columns are uncompressed
+)
+
+datasets = ("previous",)
+
+# filename is made absolute and its size and mtime enter the reuse key.
+input_directories = ("filename",)
+
+SHOWN_BAD = 10  # synthesis names this many bad lines
+
+
+def prepare(job, options, datasets):
+    if options.compression != 6:
+        raise ValueError(
+            f"csvimport: compression={options.compression!r} is not supported: accnb stores "
+            "columns uncompressed; leave compression out"
+        )
+    if options.skip_lines < 0:
+        raise ValueError(f"csvimport: skip_lines must be >= 0, not {options.skip_lines}")
+    filename = options.filename
+    try:
+        with _open(filename) as fh:
+            fh.read(1)
+    except (OSError, EOFError) as e:
+        raise OSError(
+            f"csvimport: cannot read filename {filename!r}: {e.strerror or e}; give the path "
+            "of a readable (optionally gzipped) file"
+        ) from None
+    syntax = DotDict(
+        newline=_char(options, "newline"),
+        separator=_char(options, "separator"),
+        comment=_char(options, "comment"),
+        quotes=_quotes(options.quotes),
+    )
+    if syntax.separator is None:  # one field per line: a separator no line contains
+        syntax.separator = syntax.newline or b"\n"
+    label_lines = options.label_lines
+    if label_lines is None:
+        label_lines = 0 if options.labels else 1
+    if label_lines < 0:
+        raise ValueError(f"csvimport: label_lines must be >= 0, not {label_lines}")
+    labels = _labels(options, filename, syntax, label_lines)
+    columns = [name for name in labels if name not in options.discard]
+    if options.lineno_label:
+        if options.lineno_label in columns:
+            raise ValueError(
+                f"csvimport: lineno_label {options.lineno_label!r} is also a label in the file: "
+                "choose another name, or rename or discard that column"
+            )
+        columns.append(options.lineno_label)
+    if not columns:
+        raise ValueError(f"csvimport: every label of {filename} is discarded: nothing to import")
+    caption = f"csvimport of {filename}"
+    dw = job.datasetwriter(caption=caption, previous=datasets.previous)
+    for name in labels:
+        if name not in options.discard:
+            dw.add(name, "bytes")
+    if options.lineno_label:
+        dw.add(options.lineno_label, "int64")
+    bad_dw = skipped_dw = None
+    if options.allow_bad:
+        bad_dw = _lines_writer(job, "bad", f"bad lines from {caption}", datasets.previous)
+    if options.comment or options.skip_lines or options.skip_empty_lines:
+        skipped_dw = _lines_writer(
+            job, "skipped", f"skipped lines from {caption}", datasets.previous
+        )
+    keep = [ix for ix, name in enumerate(labels) if name not in options.discard]
+    return DotDict(
+        syntax=syntax,
+        label_lines=label_lines,
+        labels=labels,
+        keep=keep,
+        dw=dw,
+        bad_dw=bad_dw,
+        skipped_dw=skipped_dw,
+    )
+
+
+def analysis(sliceno, slices, options, prepare_res):
+    p = prepare_res
+    syntax, labels, keep = p.syntax, p.labels, p.keep
+    count = len(labels)
+    write = p.dw.write_list
+    lineno_wanted = bool(options.lineno_label)
+    every_column = keep == list(range(count)) and not lineno_wanted
+    good = bad = skipped = 0
+    bad_lines = []
+    normal = skipped_seen = 0
+    for lineno, line, skip, is_label in _classified(options, syntax, p.label_lines):
+        if is_label:
+            continue
+        if skip:
+            mine = skipped_seen % slices == sliceno
+            skipped_seen += 1
+            if mine:
+                p.skipped_dw.write(lineno, line)
+                skipped += 1
+            continue
+        mine = normal % slices == sliceno
+        normal += 1
+        if not mine:
+            continue
+        fields = _fields(line, syntax, count, options.allow_extra_empty, labels)
+        if isinstance(fields, str):
+            if not options.allow_bad:
+                raise ValueError(
+                    f"csvimport: line {lineno} of {options.filename}: {fields}. Fix the file, "
+                    "or build with allow_bad=True to collect such lines in the dataset 'bad'"
+                )
+            p.bad_dw.write(lineno, line)
+            bad += 1
+            if len(bad_lines) < SHOWN_BAD:
+                bad_lines.append((lineno, fields))
+            continue
+        if every_column:
+            write(fields)
+        else:
+            row = [fields[ix] for ix in keep]
+            if lineno_wanted:
+                row.append(lineno)
+            write(row)
+        good += 1
+    return good, bad, skipped, bad_lines
+
+
+def synthesis(analysis_res, options):
+    res = list(analysis_res)
+    good = [r[0] for r in res]
+    bad = [r[1] for r in res]
+    skipped = [r[2] for r in res]
+    print(f"imported {sum(good)} lines from {options.filename}")
+    if sum(bad):
+        print(f"{sum(bad)} bad lines (the dataset 'bad'), the first:")
+        for lineno, reason in sorted(line for r in res for line in r[3])[:SHOWN_BAD]:
+            print(f"  line {lineno}: {reason}")
+    if sum(skipped):
+        print(f"{sum(skipped)} lines skipped (the dataset 'skipped')")
+    return DotDict(
+        num_lines=sum(good),
+        lines_per_slice=good,
+        num_broken_lines=sum(bad),
+        broken_lines_per_slice=bad,
+        num_skipped_lines=sum(skipped),
+        skipped_lines_per_slice=skipped,
+    )
+
+
+# --- options (prepare)
+
+
+def _char(options, name):
+    """The single iso-8859-1 character an option names, as bytes, or None when empty."""
+    value = options[name]
+    if not value:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("iso-8859-1")
+    try:
+        encoded = value.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        encoded = b""
+    if len(encoded) != 1:
+        raise ValueError(
+            f"csvimport: {name} must be a single iso-8859-1 character (or empty), not {value!r}"
+        )
+    return encoded
+
+
+def _quotes(value):
+    if not value or value == "False":
+        return None
+    if value == "True":
+        return b"\"'"
+    if len(value) != 1 or ord(value) > 255:
+        raise ValueError(
+            "csvimport: quotes must be '', 'False', 'True' or a single iso-8859-1 character, "
+            f"not {value!r}"
+        )
+    return value.encode("iso-8859-1")
+
+
+def _labels(options, filename, syntax, label_lines):
+    from_file = []
+    if label_lines:
+        for lineno, line, skip, is_label in _classified(options, syntax, label_lines):
+            if not is_label:
+                if not skip:
+                    break
+                continue
+            fields = _fields(line, syntax, None, False, None)
+            if isinstance(fields, str):
+                raise ValueError(f"csvimport: label line {lineno} of {filename}: {fields}")
+            from_file.append([f.decode(options.label_encoding, "backslashreplace") for f in fields])
+        if len({len(labs) for labs in from_file}) > 1:
+            raise ValueError(
+                f"csvimport: the {label_lines} label lines of {filename} have different numbers "
+                f"of fields ({', '.join(str(len(labs)) for labs in from_file)})"
+            )
+    labels = list(options.labels) or [" ".join(parts) for parts in zip(*from_file, strict=True)]
+    if options.allow_extra_empty:
+        while labels and labels[-1] == "":
+            labels.pop()
+    if not labels:
+        raise ValueError(
+            f"csvimport: no labels: {filename} has no label line (it is empty or all skipped); "
+            "give labels=[...] (and label_lines=0 if the file has no label line)"
+        )
+    if options.strip_labels:
+        labels = [label.strip() for label in labels]
+    labels = [options.rename.get(label, label) for label in labels]
+    duplicates = sorted({label for label in labels if labels.count(label) > 1})
+    if duplicates:
+        raise ValueError(
+            f"csvimport: duplicate labels {duplicates} in {filename}: rename them "
+            "(rename={...}) or give labels=[...]"
+        )
+    return labels
+
+
+def _lines_writer(job, name, caption, previous):
+    """A (lineno, data) dataset chained to the previous job's dataset of the same name."""
+    before = None
+    if previous is not None and previous.name == "default":
+        candidate = previous.path.parent / name
+        if candidate.is_dir():
+            before = Dataset(path=candidate)
+    dw = job.datasetwriter(name=name, caption=caption, previous=before)
+    dw.add("lineno", "int64")
+    dw.add("data", "bytes")
+    return dw
+
+
+# --- reading lines (prepare and analysis)
+
+
+def _open(filename):
+    """The file, gunzipped when it is gzip (as zlib's gzopen reads either)."""
+    with open(filename, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(filename, "rb") if magic == b"\x1f\x8b" else open(filename, "rb")
+
+
+def _lines(fh, newline):
+    """The file's lines without their newline, numbered from 1."""
+    if newline is None:
+        for lineno, line in enumerate(fh, 1):
+            if line.endswith(b"\n"):
+                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            yield lineno, line
+        return
+    rest = b""
+    lineno = 0
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        parts = (rest + chunk).split(newline)
+        rest = parts.pop()
+        for line in parts:
+            lineno += 1
+            yield lineno, line
+    if rest:
+        yield lineno + 1, rest
+
+
+def _classified(options, syntax, label_lines):
+    """(lineno, line, skipped, is_label) for every line of the file, as the Accelerator's
+    reader sees them: skip_lines first, then comments and empty lines, then labels."""
+    skip_todo = options.skip_lines
+    labels_todo = label_lines
+    comment = syntax.comment
+    with _open(options.filename) as fh:
+        for lineno, line in _lines(fh, syntax.newline):
+            if skip_todo:
+                skip_todo -= 1
+                yield lineno, line, True, False
+            elif (comment and line.startswith(comment)) or (options.skip_empty_lines and not line):
+                yield lineno, line, True, False
+            elif labels_todo:
+                labels_todo -= 1
+                yield lineno, line, False, True
+            else:
+                yield lineno, line, False, False
+
+
+# --- splitting a line into fields
+
+
+def _fields(line, syntax, count, allow_extra_empty, labels):
+    """The line's fields (count of them, unless count is None), or why the line is bad."""
+    sep, quotes = syntax.separator, syntax.quotes
+    if quotes and any(line.startswith(q) or sep + q in line for q in _each(quotes)):
+        fields = _quoted_fields(line, sep, quotes, labels)
+        if isinstance(fields, str):
+            return fields
+    else:
+        fields = line.split(sep)
+    if count is None or len(fields) == count:
+        return fields
+    if len(fields) < count:
+        return f"{len(fields)} fields, but there are {count} labels"
+    if allow_extra_empty and not any(fields[count:]):
+        return fields[:count]
+    return f"{len(fields)} fields, but there are {count} labels" + (
+        "" if allow_extra_empty else " (allow_extra_empty=True accepts extra empty fields)"
+    )
+
+
+def _each(quotes):
+    return [quotes[i : i + 1] for i in range(len(quotes))]
+
+
+def _quoted_fields(line, sep, quotes, labels):
+    fields = []
+    pos = 0
+    end = len(line)
+    sep_byte = sep[0]
+    while True:
+        if pos < end and line[pos] in quotes:
+            quote = line[pos]
+            start = pos + 1
+            parts = []
+            while True:
+                close = line.find(quote, start)
+                if close < 0:
+                    return _broken(fields, labels, "a quoted field has no closing quote")
+                if close == end - 1 or line[close + 1] == sep_byte:
+                    parts.append(line[start:close])
+                    break
+                if line[close + 1] == quote:
+                    parts.append(line[start : close + 1])
+                    start = close + 2
+                    if start >= end:
+                        return _broken(fields, labels, "a quoted field has no closing quote")
+                else:
+                    return _broken(
+                        fields, labels, "a closing quote is followed by more than the separator"
+                    )
+            fields.append(b"".join(parts))
+            if close == end - 1:
+                return fields
+            pos = close + 2
+        else:
+            found = line.find(sep, pos)
+            if found < 0:
+                fields.append(line[pos:])
+                return fields
+            fields.append(line[pos:found])
+            pos = found + 1
+        if pos >= end:  # the line ends with a separator: one more, empty, field
+            fields.append(b"")
+            return fields
+
+
+def _broken(fields, labels, reason):
+    field = len(fields)
+    name = f" ({labels[field]})" if labels and field < len(labels) else ""
+    return f"field {field + 1}{name}: {reason}"

@@ -1,0 +1,143 @@
+import datetime
+import json
+from math import isnan
+
+from accnb import OptionEnum, OptionString
+
+description = r"""
+Stable sort a dataset chain on one or more columns, as the Accelerator's dataset_sort.
+Type the sort columns first (dataset_type): bytes sort as bytes.
+
+The rows of `source` back to (not including) the source of `previous` become one dataset,
+with `previous` as its previous. By default each slice is sorted on its own and keeps the
+source's hashlabel; sort_across_slices sorts all rows and deals them out in order, slice 0
+first (slices differ by at most one row; the dataset has no hashlabel then).
+
+None and NaN sort as the Accelerator's do: None as the smallest value of the column's type
+(the largest for dates and times), NaN as the largest float.
+
+Not in accnb: trigger_column (only its default, None, is accepted).
+
+Result: the lines per slice.
+"""
+
+ORDER = OptionEnum("ascending descending")
+options = {
+    "sort_columns": [OptionString],
+    "sort_order": ORDER.ascending,
+    "sort_across_slices": False,  # default: sort within each slice
+    "trigger_column": str,  # not in accnb
+}
+
+datasets = ("source", "previous")
+
+UNSORTABLE = ("json", "pickle", "complex64", "complex32")
+
+
+def prepare(job, options, datasets, slices):
+    if options.trigger_column:
+        raise ValueError("dataset_sort: trigger_column is not supported in accnb; leave it out")
+    source = datasets.source
+    if source is None:
+        raise ValueError("dataset_sort: no source: give source=<a dataset or job>")
+    if not options.sort_columns:
+        raise ValueError("dataset_sort: sort_columns is empty: name the column(s) to sort on")
+    for col in options.sort_columns:
+        if col not in source.columns:
+            raise ValueError(
+                f"dataset_sort: sort column {col!r} is not in {source} "
+                f"(it has {sorted(source.columns)})"
+            )
+        if source.columns[col].type in UNSORTABLE:
+            raise ValueError(
+                f"dataset_sort: can't sort on {col!r}: {source.columns[col].type} columns are "
+                "not ordered"
+            )
+    chain = source.chain(stop_ds=_source_of(datasets.previous))
+    if not chain:
+        raise ValueError(
+            f"dataset_sort: source {source} is the source of previous {datasets.previous}: "
+            "nothing new to sort"
+        )
+    hashlabels = {ds.hashlabel for ds in chain}
+    hashlabel = None if options.sort_across_slices or len(hashlabels) > 1 else hashlabels.pop()
+    dw = job.datasetwriter(
+        caption=f"{source.caption} sorted on {', '.join(options.sort_columns)}",
+        hashlabel=hashlabel,
+        previous=datasets.previous,
+    )
+    names = list(source.columns)
+    for col in names:
+        dw.add(col, source.columns[col].type, none_support=chain.none_support(col))
+    per_slice = None
+    if options.sort_across_slices:
+        order = _order(chain, None, options)
+        size, extra = divmod(len(order), slices)
+        ends = []
+        end = 0
+        for sliceno in range(slices):
+            end += size + (sliceno < extra)
+            ends.append(end)
+        per_slice = [order[start:stop] for start, stop in zip([0, *ends], ends, strict=False)]
+    return dw, chain, names, per_slice
+
+
+def analysis(sliceno, options, prepare_res):
+    dw, chain, names, per_slice = prepare_res
+    if per_slice is None:
+        rows = list(chain.iterate(sliceno, names))
+        order = _order(chain, sliceno, options)
+    else:
+        rows = list(chain.iterate(None, names))
+        order = per_slice[sliceno]
+    write = dw.write_list
+    for ix in order:
+        write(rows[ix])
+
+
+def synthesis(prepare_res):
+    return prepare_res[0].finish().lines
+
+
+def _order(chain, sliceno, options):
+    """Row indexes of the chain (one slice, or all in slice order) in sorted order."""
+    keys = []
+    for col in options.sort_columns:
+        values = chain.iterate(sliceno, col)
+        keys.append(list(_sortable(chain[-1].columns[col], values)))
+    key = keys[0].__getitem__ if len(keys) == 1 else list(zip(*keys, strict=True)).__getitem__
+    reverse = options.sort_order == "descending"
+    return sorted(range(len(keys[0])), key=key, reverse=reverse)
+
+
+def _sortable(column, values):
+    """Values that compare: None (and NaN) replaced as the Accelerator's dataset_sort does."""
+    kind = column.type
+    if kind in ("float64", "float32", "number"):
+        return (float("-inf") if v is None else float("inf") if _nan(v) else v for v in values)
+    if not column.none_support:
+        return values
+    none = {
+        "bytes": b"",
+        "ascii": "",
+        "unicode": "",
+        "int64": float("-inf"),
+        "int32": float("-inf"),
+        "bool": -1,
+        "datetime": datetime.datetime.max,
+        "date": datetime.date.max,
+        "time": datetime.time.max,
+    }[kind]
+    return (none if v is None else v for v in values)
+
+
+def _nan(v):
+    return isinstance(v, float) and isnan(v)
+
+
+def _source_of(previous):
+    """The dataset the job of `previous` was built from (where this job's chain stops)."""
+    if previous is None:
+        return None
+    setup = json.loads((previous.path.parent.parent / "setup.json").read_text())
+    return setup.get("datasets", {}).get("source")

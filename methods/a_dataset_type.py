@@ -1,0 +1,560 @@
+import codecs
+import json
+import re
+from datetime import datetime
+
+from accnb import DotDict, OptionEnum
+from accnb.dataset import Dataset
+
+description = r"""
+Convert columns of a dataset chain from bytes, ascii or unicode to other types, as the
+Accelerator's dataset_type. column2type maps column names to type specs:
+
+  number, number:int         int where the text is one (also "3.0"), else float
+                             (number:int never float)
+  float64, float32           the whole text (surrounding whitespace allowed)
+  float64i, float32i         the float at the start, ignoring what follows (0 if none)
+  int64_B, int32_B           B = 0 (C syntax: 0x.. hex, 0.. octal), 8, 10 or 16
+  int64_Bi, int32_Bi         the integer at the start, ignoring what follows (0 if none)
+  strbool                    false for "", false, 0, f, no, off, nil, null (any case)
+  floatbool, floatbooli      a float's truth
+  date:FMT, datetime:FMT, time:FMT   strptime formats, e.g. 'date:%Y-%m-%d'
+  datei:FMT, datetimei:FMT, timei:FMT   ignoring text after the format
+  bytes, bytesstrip          unchanged, or with surrounding whitespace removed
+  unicode:CODEC[/ERRORS], unicodestrip:...   decoded; ERRORS strict, replace or ignore
+  ascii[:replace|encode|strict], asciistrip[...]   bytes > 127 as \ooo (encode: \ too),
+                             or an error (strict)
+  json, complex64, complex32
+
+TYPE+None (e.g. 'number+None', 'date+None:%Y') makes an empty text None.
+
+A value that does not convert fails the job, naming column, slice, line and value, unless
+defaults has a text for the column (converted like the values; None gives None), or
+filter_bad=True: then the whole line is left out and its typed columns' texts go to the
+dataset "bad".
+
+Chain: one dataset per source dataset, from `source` back to (not including) the source of
+`previous` (at most `length`), named "0", "1", ... and "default" for the last, each with
+the one before as previous (the first: `previous`).
+
+Untyped columns are shared with the source (the new dataset's parent), unless filter_bad,
+discard_untyped or rehashing makes a new dataset of its own: then they are copied
+(discard_untyped: left out). rename={old: new} renames before typing (column2type names the
+new name; old stays if new is typed); {old: None} discards old.
+
+Hashing: typing the source's hashlabel, or giving hashlabel, rehashes (hashlabel='' gives
+no hashlabel). Rows are converted in parallel into a dataset "<name>.unhashed", which
+synthesis splits over the slices and then removes.
+
+Not in accnb: timezone, numeric_comma, chain_slices and compression (only their defaults
+are accepted).
+
+Result: DotDict(lines, bad_lines, defaulted={column: count}).
+"""
+
+TYPES = {  # spec (before any ':') -> accnb column type
+    "number": "number",
+    "complex64": "complex64",
+    "complex32": "complex32",
+    "float64": "float64",
+    "float32": "float32",
+    "float64i": "float64",
+    "float32i": "float32",
+    **{
+        f"int{bits}_{base}{i}": f"int{bits}"
+        for bits in (64, 32)
+        for base in (0, 8, 10, 16)
+        for i in ("", "i")
+    },
+    "strbool": "bool",
+    "floatbool": "bool",
+    "floatbooli": "bool",
+    "datetime": "datetime",
+    "date": "date",
+    "time": "time",
+    "datetimei": "datetime",
+    "datei": "date",
+    "timei": "time",
+    "bytes": "bytes",
+    "bytesstrip": "bytes",
+    "unicode": "unicode",
+    "unicodestrip": "unicode",
+    "ascii": "ascii",
+    "asciistrip": "ascii",
+    "json": "json",
+}
+FORMATTED = {"datetime", "date", "time", "datetimei", "datei", "timei", "unicode", "unicodestrip"}
+_names = [n for n in TYPES if n not in FORMATTED] + ["number:int"]
+_names += [n + ":*" for n in FORMATTED] + [
+    f"{a}:{b}" for a in ("ascii", "asciistrip") for b in ("replace", "encode", "strict")
+]
+TYPENAME = OptionEnum(
+    _names + [_n.replace(":", "+None:", 1) if ":" in _n else _n + "+None" for _n in _names]
+)
+TEXT_TYPES = ("bytes", "ascii", "unicode")
+
+options = {
+    "column2type": {"COLNAME": TYPENAME},
+    "timezone": str,  # not in accnb
+    "hashlabel": str,  # None: inherit; '': no hashlabel; a name: rehash on it
+    "defaults": {},  # {column: text converted like the values, or None}
+    "rename": {},  # {old: new}, {old: None} discards old
+    "caption": "typed dataset",
+    "discard_untyped": bool,
+    "filter_bad": False,
+    "numeric_comma": False,  # not in accnb
+    "length": -1,  # at most this many datasets back in the chain
+    "chain_slices": False,  # not in accnb
+    "compression": 6,  # not in accnb
+}
+
+datasets = ("source", "previous")
+
+UNSUPPORTED = dict(timezone=None, numeric_comma=False, chain_slices=False, compression=6)
+
+
+def prepare(job, options, datasets):
+    for name, default in UNSUPPORTED.items():
+        if options[name] != default and not (name == "timezone" and not options[name]):
+            raise ValueError(
+                f"dataset_type: option {name}={options[name]!r} is not supported in accnb; "
+                f"leave it out (only its default, {default!r}, is accepted)"
+            )
+    if datasets.source is None:
+        raise ValueError("dataset_type: no source: give source=<a dataset or job>")
+    converters = {col: _converter(col, spec) for col, spec in options.column2type.items()}
+    defaults = {}
+    for col, text in options.defaults.items():
+        if col not in converters:
+            raise ValueError(
+                f"dataset_type: defaults names column {col!r}, which column2type does not type"
+            )
+        defaults[col] = None if text is None else _convert_default(col, text, converters[col])
+    chain = _chain(datasets.source, datasets.previous, options.length)
+    parts = []
+    previous = datasets.previous
+    bad_previous = _sibling(datasets.previous, "bad")
+    for ix, source in enumerate(chain):
+        name = "default" if ix == len(chain) - 1 else str(ix)
+        part = _prepare_one(job, options, name, source, converters, previous, bad_previous)
+        parts.append(part)
+        previous = part.final_name
+        bad_previous = part.bad_dw and f"{job.jobid}/{part.bad_dw.name}"
+    return DotDict(parts=parts, converters=converters, defaults=defaults)
+
+
+def analysis(sliceno, options, prepare_res):
+    res = []
+    for part in prepare_res.parts:
+        res.append(_analysis_one(sliceno, options, prepare_res, part))
+    return res
+
+
+def synthesis(job, analysis_res, prepare_res):
+    analysis_res = list(analysis_res)
+    lines = bad = 0
+    defaulted = {}
+    for ix, part in enumerate(prepare_res.parts):
+        for slice_res in analysis_res:
+            good, part_bad, part_defaulted = slice_res[ix]
+            lines += good
+            bad += part_bad
+            for col, n in part_defaulted.items():
+                defaulted[col] = defaulted.get(col, 0) + n
+        if part.rehash:
+            _rehash(job, part)
+    print(f"typed {lines} lines of {len(prepare_res.parts)} dataset(s)")
+    if bad:
+        print(f"{bad} lines left out (filter_bad): the dataset 'bad'")
+    for col, n in sorted(defaulted.items()):
+        print(f"{n} values of {col!r} did not convert and got the default")
+    return DotDict(lines=lines, bad_lines=bad, defaulted=defaulted)
+
+
+# --- prepare
+
+
+def _chain(source, previous, length):
+    """The source datasets to type: back to (not including) the source of previous."""
+    stop = None
+    if previous is not None:
+        setup = json.loads((previous.path.parent.parent / "setup.json").read_text())
+        stop = setup.get("datasets", {}).get("source")
+    chain = source.chain(length=length, stop_ds=stop)
+    if not chain:
+        raise ValueError(
+            f"dataset_type: source {source} is the source of previous {previous}: nothing new "
+            "to type"
+        )
+    return chain
+
+
+def _sibling(ds, name):
+    """The dataset `name` of the job holding `ds`, if ds is its default dataset and it has one."""
+    if ds is None or ds.name != "default":
+        return None
+    path = ds.path.parent / name
+    return Dataset(path=path) if path.is_dir() else None
+
+
+def _prepare_one(job, options, name, source, converters, previous, bad_previous):
+    typed_from = {}  # typed column -> the source column it comes from
+    copied_from = {}  # untyped output column -> source column
+    hidden = set()
+    for old, new in options.rename.items():
+        if old not in source.columns:
+            continue
+        if new is None:
+            hidden.add(old)
+        elif new in converters:
+            typed_from[new] = old
+        else:
+            hidden.add(old)
+            hidden.add(new)  # renamed over
+            copied_from[new] = old
+    for col in converters:
+        src = typed_from.setdefault(col, col)
+        if src not in source.columns:
+            raise ValueError(
+                f"dataset_type: dataset {source} has no column {src!r} to type as {col!r} "
+                f"(it has {sorted(source.columns)})"
+            )
+        if source.columns[src].type not in TEXT_TYPES:
+            raise ValueError(
+                f"dataset_type: column {src!r} of {source} is {source.columns[src].type}; only "
+                f"{', '.join(TEXT_TYPES)} columns can be typed"
+            )
+    untyped = [c for c in source.columns if c not in hidden and c not in converters]
+    if options.hashlabel is None:
+        hashlabel = source.hashlabel if source.hashlabel not in hidden else None
+        rehash = hashlabel in converters
+    else:
+        hashlabel = options.hashlabel or None
+        rehash = hashlabel is not None and hashlabel != source.hashlabel
+        rehash = rehash or (hashlabel in converters)
+    own = options.filter_bad or rehash or options.discard_untyped
+    if own and not options.discard_untyped:
+        copied_from.update((c, c) for c in untyped)
+    outputs = list(converters) + [c for c in copied_from if c not in converters]
+    if hashlabel is not None and hashlabel not in outputs and (own or hashlabel not in untyped):
+        if options.hashlabel:
+            raise ValueError(
+                f"dataset_type: can't hash {source} on {hashlabel!r}: the column is not in the "
+                "typed dataset"
+            )
+        hashlabel = None
+        rehash = False
+    caption = f"{options.caption} (from {source})"
+    if not own and not outputs:  # nothing to type here: the source as it is
+        kept = [c for c in source.columns if c not in hidden]
+        source.link_to_here(name=name, column_filter=kept, override_previous=previous)
+        return DotDict(name=name, final_name=f"{job.jobid}/{name}", source=source, dw=None,
+                       bad_dw=None, rehash=False)  # fmt: skip
+    kw = dict(caption=caption, previous=previous)
+    if not own:
+        discard = {c: None for c in hidden if c in source.columns}
+        kw.update(parent=source, columns=discard)
+    elif not rehash:
+        kw.update(hashlabel=hashlabel)
+    dw = job.datasetwriter(name=f"{name}.unhashed" if rehash else name, **kw)
+    for col in outputs:
+        src = typed_from.get(col) or copied_from[col]
+        none_support = source.columns[src].none_support or options.defaults.get(col, 0) is None
+        if col in converters:
+            dw.add(col, converters[col].type, none_support=none_support or converters[col].none)
+        else:
+            dw.add(col, source.columns[src].type, none_support=source.columns[src].none_support)
+    bad_dw = None
+    if options.filter_bad:
+        bad_dw = job.datasetwriter(
+            name="bad" if name == "default" else f"{name}.bad", previous=bad_previous
+        )
+        for col in converters:
+            src = source.columns[typed_from[col]]
+            bad_dw.add(col, src.type, none_support=src.none_support)
+    return DotDict(
+        name=name,
+        final_name=f"{job.jobid}/{name}",
+        source=source,
+        dw=dw,
+        bad_dw=bad_dw,
+        outputs=outputs,
+        sources=[typed_from.get(c) or copied_from[c] for c in outputs],
+        rehash=rehash,
+        hashlabel=hashlabel,
+        caption=caption,
+        previous=previous,
+    )
+
+
+def _convert_default(col, text, converter):
+    raw = text if isinstance(text, bytes) else str(text).encode("utf-8")
+    try:
+        return converter.convert(raw)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ValueError(
+            f"dataset_type: the default {text!r} for column {col!r} is not {converter.spec}: {e}"
+        ) from None
+
+
+# --- analysis
+
+
+def _analysis_one(sliceno, options, prepare_res, part):
+    converters, defaults = prepare_res.converters, prepare_res.defaults
+    source = part.source
+    if part.dw is None:
+        return source.lines[sliceno], 0, {}
+    convs = [converters.get(col) for col in part.outputs]
+    names = part.outputs
+    write = part.dw.write_list
+    typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
+    good = bad = 0
+    defaulted = {}
+    rows = source.iterate(sliceno, part.sources)
+    for line, row in enumerate(rows, 1):
+        out = list(row)
+        failed = False
+        for ix in typed_ix:
+            conv = convs[ix]
+            value = out[ix]
+            if value is None:
+                continue
+            raw = value if isinstance(value, bytes) else value.encode("utf-8")
+            if conv.none and not raw:
+                out[ix] = None
+                continue
+            try:
+                out[ix] = conv.convert(raw)
+            except (ValueError, TypeError, OverflowError) as e:
+                col = names[ix]
+                if col in defaults:
+                    out[ix] = defaults[col]
+                    defaulted[col] = defaulted.get(col, 0) + 1
+                elif options.filter_bad:
+                    failed = True
+                    break
+                else:
+                    raise ValueError(
+                        f"dataset_type: column {col!r} of {source}, slice {sliceno} line {line}: "
+                        f"{value!r} is not {conv.spec} ({e}). Give defaults={{{col!r}: ...}}, "
+                        "filter_bad=True, or another type"
+                    ) from None
+        if failed:
+            part.bad_dw.write_list([row[ix] for ix in typed_ix])
+            bad += 1
+        else:
+            write(out)
+            good += 1
+    return good, bad, defaulted
+
+
+# --- synthesis
+
+
+def _rehash(job, part):
+    """Split the typed rows over the slices by hashlabel, then drop the unhashed dataset."""
+    unhashed = part.dw.finish()
+    dw = job.datasetwriter(
+        name=part.name, caption=part.caption, previous=part.previous, hashlabel=part.hashlabel
+    )
+    for col in part.outputs:
+        c = unhashed.columns[col]
+        dw.add(col, c.type, none_support=c.none_support)
+    write = dw.get_split_write_list()
+    for row in unhashed.iterate(None, part.outputs):
+        write(row)
+    dw.finish()
+    part.dw.discard()
+
+
+# --- converters
+
+
+class Converter:
+    """One column2type spec: the accnb column type, None for empty texts, and convert(bytes)."""
+
+    def __init__(self, spec, type, none, convert):
+        self.spec = spec
+        self.type = type
+        self.none = none
+        self.convert = convert
+
+
+def _converter(col, spec):
+    base, _, fmt = spec.partition(":")
+    none = base.endswith("+None")
+    if none:
+        base = base[: -len("+None")]
+    if base not in TYPES:
+        raise ValueError(
+            f"dataset_type: column {col!r}: unknown type {spec!r}; use one of the types in "
+            "dataset_type's description, e.g. 'number', 'int32_10', 'date:%Y-%m-%d', 'unicode:utf-8'"
+        )
+    if base in FORMATTED and not fmt:
+        example = "utf-8" if base.startswith("unicode") else "%Y-%m-%d"
+        raise ValueError(
+            f"dataset_type: column {col!r}: {spec!r} needs a format after a colon, e.g. "
+            f"'{base}:{example}'"
+        )
+    if fmt and base not in FORMATTED and base not in ("ascii", "asciistrip", "number"):
+        raise ValueError(f"dataset_type: column {col!r}: {spec!r}: {base} takes no ':' format")
+    return Converter(spec, TYPES[base], none, _convert_function(col, spec, base, fmt))
+
+
+def _convert_function(col, spec, base, fmt):
+    if base == "number":
+        if fmt not in ("", "int"):
+            raise ValueError(f"dataset_type: column {col!r}: {spec!r}: number takes only ':int'")
+        return lambda raw: _number(raw, fmt != "int")
+    if base in ("float64", "float32"):
+        return float
+    if base in ("float64i", "float32i"):
+        return _float_prefix
+    if base.startswith("int"):
+        bits, _, rest = base[3:].partition("_")
+        return _int_parser(int(rest.rstrip("i")), rest.endswith("i"), int(bits))
+    if base == "strbool":
+        return lambda raw: raw.lower() not in FALSE_TEXTS
+    if base == "floatbool":
+        return lambda raw: bool(float(raw))
+    if base == "floatbooli":
+        return lambda raw: bool(_float_prefix(raw))
+    if base in ("datetime", "date", "time", "datetimei", "datei", "timei"):
+        whole = not base.endswith("i")
+        kind = base if whole else base[:-1]
+        return _date_parser(fmt, kind, whole)
+    if base == "bytes":
+        return bytes
+    if base == "bytesstrip":
+        return bytes.strip
+    if base in ("unicode", "unicodestrip"):
+        codec, _, errors = fmt.partition("/")
+        errors = errors or "strict"
+        if errors not in ("strict", "replace", "ignore"):
+            raise ValueError(
+                f"dataset_type: column {col!r}: {spec!r}: errors must be strict, replace or ignore"
+            )
+        try:
+            codecs.lookup(codec)
+        except LookupError:
+            raise ValueError(
+                f"dataset_type: column {col!r}: {spec!r}: unknown codec {codec!r}"
+            ) from None
+        strip = base == "unicodestrip"
+        return lambda raw: (raw.strip() if strip else raw).decode(codec, errors)
+    if base in ("ascii", "asciistrip"):
+        mode = fmt or "replace"
+        if mode not in ("replace", "encode", "strict"):
+            raise ValueError(
+                f"dataset_type: column {col!r}: {spec!r}: ascii takes replace, encode or strict"
+            )
+        return _ascii_function(mode, base == "asciistrip")
+    if base == "json":
+        return lambda raw: json.loads(raw.decode("utf-8"))
+    return lambda raw: complex(raw.decode("ascii").strip())
+
+
+FALSE_TEXTS = frozenset([b"false", b"0", b"f", b"no", b"off", b"nil", b"null", b""])
+NUMBER_MAX_BITS = 1007
+_FLOAT_PREFIX = re.compile(
+    rb"\s*[+-]?(?:inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)", re.IGNORECASE
+)
+
+
+def _number(raw, allow_float):
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty")
+    if any(c in text for c in b"xXpP_"):
+        raise ValueError("not a decimal number")
+    if b"." in text and not (b"e" in text or b"E" in text):
+        trimmed = text.rstrip(b"0")
+        if trimmed.endswith(b"."):
+            trimmed = trimmed[:-1]
+            if trimmed in (b"", b"+", b"-"):
+                return 0
+            text = trimmed
+    if any(c in text for c in b".eEnN"):
+        if not allow_float:
+            raise ValueError("not an integer")
+        return float(text)
+    value = int(text)
+    if value.bit_length() > NUMBER_MAX_BITS:
+        raise ValueError(f"more than {NUMBER_MAX_BITS} bits")
+    return value
+
+
+def _float_prefix(raw):
+    m = _FLOAT_PREFIX.match(raw)
+    return float(m.group()) if m else 0.0
+
+
+def _int_parser(base, prefix_only, bits):
+    digits = {8: rb"[0-7]+", 10: rb"\d+", 16: rb"(?:0[xX])?[0-9a-fA-F]+"}
+    pattern = (
+        rb"\s*[+-]?(?:0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)"
+        if base == 0
+        else rb"\s*[+-]?" + digits[base]
+    )
+    number = re.compile(pattern + (rb"" if prefix_only else rb"\s*\Z"))
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+    def convert(raw):
+        m = number.match(raw)
+        if not m:
+            if prefix_only:
+                return 0
+            raise ValueError(f"not a base {base or 'C'} integer")
+        text = m.group().strip()
+        value = int(text, base or _c_base(text))
+        if not low <= value <= high:
+            raise ValueError(f"out of range for int{bits}")
+        return value
+
+    return convert
+
+
+def _c_base(text):
+    """strtol's base 0: 0x.. is hex, 0.. octal, the rest decimal."""
+    digits = text.lstrip(b"+-")
+    if digits[:2] in (b"0x", b"0X"):
+        return 16
+    return 8 if digits.startswith(b"0") and len(digits) > 1 else 10
+
+
+def _date_parser(fmt, kind, whole):
+    def convert(raw):
+        text = raw.decode("utf-8")
+        try:
+            value = datetime.strptime(text, fmt)
+        except ValueError as e:
+            message = str(e)
+            if whole or not message.startswith("unconverted data remains: "):
+                raise
+            rest = len(message) - len("unconverted data remains: ")
+            value = datetime.strptime(text[:-rest], fmt)
+        if kind == "date":
+            return value.date()
+        if kind == "time":
+            return value.time()
+        return value
+
+    return convert
+
+
+def _ascii_function(mode, strip):
+    escaped = set(range(128, 256))
+    if mode == "encode":
+        escaped.add(ord("\\"))
+
+    def convert(raw):
+        if strip:
+            raw = raw.strip()
+        if raw.isascii() and not (mode == "encode" and b"\\" in raw):
+            return raw.decode("ascii")
+        if mode == "strict":
+            raise ValueError("not ascii")
+        return "".join(f"\\{c:03o}" if c in escaped else chr(c) for c in raw)
+
+    return convert

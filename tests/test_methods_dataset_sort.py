@@ -1,0 +1,78 @@
+"""The standard method dataset_sort: a stable sort within slices or across them."""
+
+from __future__ import annotations
+
+import pytest
+
+from accnb import JobError
+
+
+@pytest.fixture
+def source(wd, tmp_path):
+    """source(text, **column2type): the CSV text imported and typed; previous=(imp, typed)
+    chains both to an earlier source."""
+
+    def build(text, previous=(None, None), name="data.csv", **column2type):
+        path = tmp_path / name
+        path.write_text(text)
+        imp = wd.build("csvimport", filename=str(path), previous=previous[0])
+        typed = wd.build("dataset_type", source=imp, previous=previous[1], column2type=column2type)
+        return imp, typed
+
+    return build
+
+
+TEXT = "k,v\n3,a\n1,b\n2,c\n1,d\nnan,e\n,f\n"
+
+
+def test_each_slice_is_sorted_on_its_own_stably(wd, source):
+    _, typed = source(TEXT, k="float64+None", v="ascii")
+    ds = wd.build("dataset_sort", source=typed, sort_columns="k").dataset()
+    assert ds.lines == typed.dataset().lines
+    # slice 0 had 3, 2, nan; slice 1 had 1, 1, None (rows dealt round robin)
+    assert list(ds.iterate(0, "v")) == ["c", "a", "e"]  # NaN sorts last
+    assert list(ds.iterate(1, "v")) == ["f", "b", "d"]  # None first, equal keys keep order
+
+
+def test_descending_and_several_columns(wd, source):
+    _, typed = source("a,b\n1,2\n1,3\n0,9\n1,1\n", a="number", b="number")
+    job = wd.build(
+        "dataset_sort", source=typed, sort_columns=["a", "b"], sort_order="descending",
+        sort_across_slices=True,
+    )  # fmt: skip
+    assert list(job.dataset().iterate(None, ["a", "b"])) == [(1, 3), (1, 2), (1, 1), (0, 9)]
+    assert job.dataset().lines == [2, 2]
+
+
+def test_across_slices_deals_the_sorted_rows_out_in_order(wd, source):
+    _, typed = source("k\n5\n3\n4\n1\n2\n", k="number")
+    ds = wd.build("dataset_sort", source=typed, sort_columns="k", sort_across_slices=True).dataset()
+    assert ds.lines == [3, 2] and ds.hashlabel is None
+    assert list(ds.iterate(0, "k")) == [1, 2, 3] and list(ds.iterate(1, "k")) == [4, 5]
+
+
+def test_the_chain_back_to_previous_becomes_one_sorted_dataset(wd, source):
+    first_source = source("k\n2\n1\n", name="1.csv", k="number")
+    first = wd.build(
+        "dataset_sort", source=first_source[1], sort_columns="k", sort_across_slices=True
+    )
+    _, typed = source("k\n9\n0\n", name="2.csv", previous=first_source, k="number")
+    second = wd.build(
+        "dataset_sort", source=typed, previous=first, sort_columns="k", sort_across_slices=True
+    )
+    assert second.dataset().previous == first.dataset()
+    assert list(second.dataset().iterate(None, "k")) == [0, 9]
+    assert list(second.dataset().iterate_chain(None, "k")) == [1, 2, 0, 9]
+    # without previous, the whole chain of the source is sorted together
+    both = wd.build("dataset_sort", source=typed, sort_columns="k", sort_across_slices=True)
+    assert list(both.dataset().iterate(None, "k")) == [0, 1, 2, 9]
+
+
+def test_a_missing_or_unsortable_column_or_trigger_column_fails_naming_it(wd, source):
+    _, typed = source("k,j\n1,[1]\n", j="json")
+    with pytest.raises(JobError, match="sort column 'x' is not in"):
+        wd.build("dataset_sort", source=typed, sort_columns="x")
+    with pytest.raises(JobError, match="can't sort on 'j'"):
+        wd.build("dataset_sort", source=typed, sort_columns="j")
+    with pytest.raises(JobError, match="trigger_column is not supported"):
+        wd.build("dataset_sort", source=typed, sort_columns="k", trigger_column="k")

@@ -1,0 +1,173 @@
+"""The standard method dataset_type: text columns typed by the Accelerator's type specs."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from accnb import JobError, OptionError
+
+
+@pytest.fixture
+def imported(wd, tmp_path):
+    """imported(text): a csvimport job of the CSV text."""
+
+    def build(text, name="data.csv", **kw):
+        path = tmp_path / name
+        path.write_text(text)
+        return wd.build("csvimport", filename=str(path), **kw)
+
+    return build
+
+
+def typed(wd, source, **column2type):
+    return wd.build("dataset_type", source=source, column2type=column2type)
+
+
+def values(ds, column):
+    return sorted(ds.iterate(None, column), key=repr)
+
+
+def test_types_the_columns_and_shares_the_untyped_ones_with_the_source(wd, imported):
+    imp = imported("n,d,s\n1,2024-05-01,x\n2.50,2024-05-02,y\n")
+    ds = typed(wd, imp, n="number", d="date:%Y-%m-%d").dataset()
+    assert {k: c.type for k, c in ds.columns.items()} == {"n": "number", "d": "date", "s": "bytes"}
+    assert ds.parent == imp.dataset() and ds.lines == imp.dataset().lines
+    assert sorted(ds.iterate(None, ["n", "d", "s"])) == [
+        (1, datetime.date(2024, 5, 1), b"x"),
+        (2.5, datetime.date(2024, 5, 2), b"y"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "texts", "expected", "coltype"),
+    [
+        ("number", ["3.0", " 7 ", "1e3", "-0.5"], [-0.5, 3, 7, 1000.0], "number"),
+        ("number:int", ["12", "4.000"], [4, 12], "number"),
+        ("float64", ["1.5", " 2 "], [1.5, 2.0], "float64"),
+        ("float32i", ["1.5kg", "x"], [0.0, 1.5], "float32"),
+        ("int32_10", ["-12", " 7 "], [-12, 7], "int32"),
+        ("int64_16", ["ff", "0x10"], [16, 255], "int64"),
+        ("int64_0", ["0x1f", "017", "9"], [9, 15, 31], "int64"),
+        ("int32_10i", ["12abc", "x"], [0, 12], "int32"),
+        ("strbool", ["no", "Yes", "NULL", "1"], [False, False, True, True], "bool"),
+        ("floatbool", ["0.0", "2"], [False, True], "bool"),
+        (
+            "datetime:%Y-%m-%d %H:%M",
+            ["2024-01-02 03:04"],
+            [datetime.datetime(2024, 1, 2, 3, 4)],
+            "datetime",
+        ),
+        ("timei:%H:%M", ["10:30 and more"], [datetime.time(10, 30)], "time"),
+        ("unicode:latin-1", ["caf\xe9"], ["café"], "unicode"),
+        ("unicodestrip:utf-8", ["  x  "], ["x"], "unicode"),
+        ("ascii:encode", ["a\\b"], ["a\\134b"], "ascii"),
+        ("bytesstrip", [" b "], [b"b"], "bytes"),
+        ("json", ['{"k": [1]}'], [{"k": [1]}], "json"),
+        ("complex64", ["1+2j"], [1 + 2j], "complex64"),
+    ],
+)
+def test_type_specs_convert_as_the_accelerators(wd, tmp_path, spec, texts, expected, coltype):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"v\n" + b"".join(t.encode("iso-8859-1") + b"\n" for t in texts))
+    imp = wd.build("csvimport", filename=str(path), separator="")
+    ds = typed(wd, imp, v=spec).dataset()
+    assert ds.columns["v"].type == coltype
+    got = list(ds.iterate(None, "v"))
+    assert sorted(got, key=repr) == sorted(expected, key=repr)
+    assert [type(v) for v in sorted(got, key=repr)] == [type(v) for v in sorted(expected, key=repr)]
+
+
+def test_ascii_strict_and_a_value_that_does_not_convert_fail_naming_column_line_and_value(
+    wd, imported
+):
+    imp = imported("a,b\n1,x\nnope,y\n")
+    with pytest.raises(JobError, match=r"column 'a' of .*line 1: b'nope' is not number.*defaults="):
+        typed(wd, imp, a="number")
+    imp = imported("a\n\xe9\n", name="latin.csv")
+    with pytest.raises(JobError, match="column 'a'.* is not ascii:strict"):
+        typed(wd, imp, a="ascii:strict")
+
+
+def test_defaults_replace_values_that_do_not_convert(wd, imported):
+    imp = imported("a\n1\nnope\n")
+    job = wd.build(
+        "dataset_type", source=imp, column2type=dict(a="int32_10"), defaults=dict(a="-1")
+    )
+    assert values(job.dataset(), "a") == [-1, 1]
+    assert job.load().defaulted == {"a": 1}
+    job = wd.build(
+        "dataset_type", source=imp, column2type=dict(a="int32_10"), defaults=dict(a=None)
+    )
+    assert job.dataset().columns["a"].none_support
+    assert values(job.dataset(), "a") == [1, None]
+
+
+def test_plus_none_makes_empty_texts_none(wd, imported):
+    ds = typed(wd, imported("a,b\n,1\n2,3\n"), a="number+None").dataset()
+    assert values(ds, "a") == [2, None]
+
+
+def test_filter_bad_leaves_out_lines_and_keeps_their_texts_in_bad(wd, imported):
+    imp = imported("a,b,c\n1,2,k\nx,3,k\n4,y,k\n")
+    job = wd.build(
+        "dataset_type", source=imp, column2type=dict(a="number", b="number"), filter_bad=True
+    )
+    ds = job.dataset()
+    assert ds.parent is None and sorted(ds.columns) == ["a", "b", "c"]
+    assert list(ds.iterate(None, ["a", "b", "c"])) == [(1, 2, b"k")]
+    assert sorted(job.dataset("bad").iterate(None, ["a", "b"])) == [(b"4", b"y"), (b"x", b"3")]
+    assert job.load().bad_lines == 2
+
+
+def test_rename_discard_untyped_and_hashlabel_rehash(wd, imported):
+    imp = imported("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+    job = wd.build(
+        "dataset_type",
+        source=imp,
+        column2type=dict(x="int64_10", b="int64_10"),
+        rename=dict(a="x", c=None),
+        hashlabel="b",
+        discard_untyped=True,
+    )
+    ds = job.dataset()
+    assert sorted(ds.columns) == ["b", "x"] and ds.hashlabel == "b"
+    assert sorted(ds.iterate(None, ["x", "b"])) == [(1, 2), (4, 5), (7, 8)]
+    for sliceno in range(2):  # every row is in the slice its b hashes to
+        assert list(ds.iterate(sliceno, "b")) == list(ds.iterate(sliceno, "b", hashlabel="b"))
+    assert [d.name for d in job.datasets] == ["default"]  # the unhashed one is gone
+
+
+def test_a_chain_gives_one_typed_dataset_per_source_back_to_previous(wd, imported):
+    one = imported("a\n1\n", name="1.csv")
+    two = imported("a\n2\n", name="2.csv", previous=one)
+    three = imported("a\n3\n", name="3.csv", previous=two)
+    first = typed(wd, one, a="number")
+    job = wd.build("dataset_type", source=three, previous=first, column2type=dict(a="number"))
+    assert [d.name for d in job.datasets] == ["0", "default"]
+    chain = job.dataset().chain()
+    assert [d.id for d in chain] == [f"{first}/default", f"{job}/0", f"{job}/default"]
+    assert list(job.dataset().iterate_chain(None, "a")) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(column2type=dict(a="date:")), "needs a format after a colon"),
+        (dict(column2type=dict(a="unicode:nosuchcodec")), "unknown codec"),
+        (dict(column2type=dict(zz="number")), "has no column 'zz'"),
+        (dict(column2type=dict(a="number"), timezone="UTC"), "timezone='UTC' is not supported"),
+        (dict(column2type=dict(a="number"), defaults=dict(a="x")), "default 'x' for column 'a'"),
+    ],
+)
+def test_bad_options_fail_naming_them(wd, imported, options, message):
+    with pytest.raises(JobError, match=message):
+        wd.build("dataset_type", source=imported("a\n1\n"), **options)
+
+
+def test_an_unknown_type_spec_is_refused_before_the_job_runs(wd, imported):
+    with pytest.raises(OptionError, match="column2type"):
+        typed(wd, imported("a\n1\n"), a="integer")
+    with pytest.raises(OptionError, match="column2type.*got 'date'"):
+        typed(wd, imported("a\n1\n"), a="date")
