@@ -14,7 +14,8 @@ makes it when missing. Without it, its fixed figures from
 
 bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator)`
 returning bench.table.Figure rows, those go into the table; otherwise its command line's
-output is added below the table.
+output is added below the table. bench/gallery.py's page flip in a real browser joins the
+same way (marked skipped, with the reason, when Playwright or Chromium is missing).
 """
 
 from __future__ import annotations
@@ -214,6 +215,21 @@ def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
     return [], text
 
 
+def gallery(reps: int, acc: AcceleratorRun, quiet_wait: float, say) -> tuple[list[Figure], str]:
+    """bench/gallery.py's page-flip figure and its details (a skipped figure without a browser)."""
+    from bench import gallery as gallery_bench
+
+    waited, busy = wait_for_quiet(quiet_wait)
+    try:
+        got = gallery_bench.figures(reps=reps, accelerator=acc, say=say)
+    except Exception as e:  # noqa: BLE001 - the other figures of the run still count
+        return [gallery_bench.skipped(f"failed: {type(e).__name__}: {e}")], ""
+    text = "\n\n".join(f.extra["details"] for f in got if "details" in f.extra)
+    if text:
+        text += f" (Waited {waited:.0f} s for a quiet second, then {busy:.2f} cores busy.)"
+    return got, text
+
+
 def report(
     figures: list[Figure], info: dict[str, str], acc: AcceleratorRun, sections: list[str]
 ) -> str:
@@ -230,7 +246,8 @@ def report(
         "`--with-accelerator` first makes the Accelerator's venv outside the repository so "
         "its figures are measured beside accnb's, see bench/accelerator.py). Each figure has "
         "its own command too: `python bench/overhead.py`, `python bench/datasets.py`, "
-        "`python bench/accelerator.py`. A ratio above 1 means accnb is better than the baseline.",
+        "`python bench/accelerator.py`, `python bench/gallery.py`. A ratio above 1 means "
+        "accnb is better than the baseline.",
         "",
         f"- date: {info.pop('date')}",
         f"- machine: {info['cpu']}, {info['memory']} RAM, Linux {info['kernel']}",
@@ -310,9 +327,13 @@ def main(argv: list[str] | None = None) -> None:
             ds.rep()
             ax.rep("ds", "--rows", str(args.rows), "--strrows", str(args.strrows))
     thumb_figures, thumb_text = thumbnails(args.reps, acc)
+    say(f"gallery page flips in a browser ({time.perf_counter() - started:.0f} s)")
+    gallery_figures, gallery_text = gallery(args.reps, acc, args.quiet_wait, say)
     info["load after"] = load()
     info["quiet"] = "; ".join(quiet)
-    figures = overhead.figures(acc) + datasets.figures(ds.run, acc) + thumb_figures
+    figures = (
+        overhead.figures(acc) + datasets.figures(ds.run, acc) + thumb_figures + gallery_figures
+    )
     sections = [
         "## Details",
         overhead.details(),
@@ -321,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         if acc.log
         else "",
         f"## Thumbnails (bench/thumbnails.py)\n\n{thumb_text}" if thumb_text else "",
+        f"## Gallery (bench/gallery.py)\n\n{gallery_text}" if gallery_text else "",
         f"Whole run: {time.perf_counter() - started:.0f} s.",
     ]
     text = report(figures, info, acc, sections)
