@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import current, output
+from . import current, output, threadpools
 from .dataset import writer as dataset_writer
 from .errors import JobError, MethodError
 from .job import FAILED, OUTPUT, RESULT, CurrentJob
@@ -122,6 +122,7 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
     pipes = {part: os.pipe() for part in parts}
     started = time.time()
+    threadpools.find_before_fork()
     pid = fork()
     if pid == 0:
         for read_end, _ in pipes.values():
@@ -396,6 +397,7 @@ def _enter_job(spec: JobSpec) -> dict[str, Any]:
 def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
     """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
     become_child(outputs.pop("prepare"), leader=True)
+    threadpools.one_thread_in_child()
     output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
     os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
     values = _enter_job(spec)

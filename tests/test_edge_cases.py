@@ -77,17 +77,39 @@ def test_two_kernels_with_one_method_name_get_their_own_results_or_share_the_sam
     second.close()
 
 
-def test_forking_with_a_blas_pool_and_a_busy_thread_does_not_deadlock_a_slice(tmp_path):
-    """The BLAS pool exists (idle) and another thread holds a lock at every fork; the slices
-    use BLAS themselves. (A thread *inside* a multi-threaded OpenBLAS call at the moment of
-    a fork hangs OpenBLAS's own fork handler: see docs/ARCHITECTURE.md.)"""
+BLAS_METHOD = """
+import numpy as np
+from threadpoolctl import threadpool_info
+options = dict(n=0)
+
+def blas_threads():
+    return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+
+def analysis(sliceno, options):
+    a = np.ones((300, 300))
+    return float((a @ a).sum()) + options.n, blas_threads()
+
+def synthesis(analysis_res):
+    a = np.ones((300, 300))
+    a @ a
+    slices = list(analysis_res)
+    return sum(total for total, _ in slices), [threads for _, threads in slices], blas_threads()
+"""
+
+
+def test_job_processes_run_blas_on_one_thread_and_leave_the_callers_pools_alone(tmp_path):
+    """A fork made while a caller's thread is inside a threaded matrix product leaves the
+    child OpenBLAS's level-3 lock held by a thread it does not have: its own first
+    threaded product would wait forever. On one thread, BLAS never takes that lock."""
     import threading
-    import time
 
     import numpy as np
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> int:
+        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
 
     a = np.random.default_rng(0).random((300, 300))
-    a @ a  # starts OpenBLAS's threads
     lock, stop = threading.Lock(), threading.Event()
 
     def busy():
@@ -98,20 +120,15 @@ def test_forking_with_a_blas_pool_and_a_busy_thread_does_not_deadlock_a_slice(tm
     thread = threading.Thread(target=busy, daemon=True)
     thread.start()
     wd = accnb.Workdir(tmp_path / "wd", slices=2)
-    wd.method(
-        "dots",
-        (
-            "import numpy as np\noptions = dict(n=0)\n"
-            "def analysis(sliceno, options):\n"
-            "    a = np.ones((200, 200))\n    return float((a @ a).sum()) + options.n\n"
-            "def synthesis(analysis_res):\n    return sum(analysis_res)\n"
-        ),
-    )
+    wd.method("dots", BLAS_METHOD)
     try:
-        for n in range(8):
-            started = time.monotonic()
-            assert wd.build("dots", n=n, relay=quiet).load() == 2 * (200.0**3 + n)
-            assert time.monotonic() - started < 30
+        with threadpool_limits(2, user_api="blas"):  # as on any machine of 2+ cores
+            a @ a  # the pool's threads are running
+            for n in range(4):
+                total, slice_threads, synthesis_threads = wd.build("dots", n=n, relay=quiet).load()
+                assert total == 2 * (300.0**3 + n)
+                assert slice_threads == [1, 1] and synthesis_threads == 1
+            assert blas_threads() == 2
     finally:
         stop.set()
         thread.join()
