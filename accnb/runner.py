@@ -7,6 +7,12 @@ what it reads in the job's OUTPUT/ folder and hands it to a relay, so a notebook
 shows it as it happens. Forking is what lets prepare_res and notebook-defined objects
 reach the slices without pickling.
 
+A process that succeeds (a job process, a slice) closes its output and reports on a pipe
+of its own before it exits: tearing down a forked address space takes about half a
+millisecond, which its parent spends going on instead of waiting; the process is reaped
+later. A process that fails, or dies, reports nothing: its parent learns that from the
+process's exit (a pidfd), even while a child of the method's still holds the pipe open.
+
 Forking a multi-threaded process (a Jupyter kernel always is) is safe here because the
 children never use the parent's threads, locks or sockets: they get fresh stdout/stderr
 objects on their pipes, never return into the caller's code and leave with os._exit.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import gc
+import json
 import logging
 import os
 import selectors
@@ -41,7 +48,6 @@ from .output import Reporter
 from .results import AnalysisResults, save_slice_result
 from .store import read_json, write_json
 
-TIMINGS = ".timings.json"
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 
@@ -55,6 +61,8 @@ def _load_libc() -> ctypes.CDLL | None:
 
 _LIBC = _load_libc()
 _TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
+_PRIVATE_FDS: set[int] = set()  # fds that no forked child may hold: a job's report pipe
+_exiting: list[int] = []  # children that reported success, maybe still exiting: reaped later
 _ARGS = {
     "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
     "analysis": {
@@ -121,17 +129,25 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt)."""
     parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
     pipes = {part: os.pipe() for part in parts}
+    report_read, report_write = os.pipe()
     started = time.time()
+    _reap_exited()
     threadpools.find_before_fork()
     pid = fork()
     if pid == 0:
+        os.close(report_read)
         for read_end, _ in pipes.values():
             os.close(read_end)
-        child_main(lambda: _job_process(spec, {p: w for p, (_, w) in pipes.items()}))
+        _PRIVATE_FDS.add(report_write)
+        outputs = {p: w for p, (_, w) in pipes.items()}
+        child_main(lambda: _job_process(spec, outputs, report_write))
+    os.close(report_write)
     for _, write_end in pipes.values():
         os.close(write_end)
     try:
-        status = _relay_until_exit(pid, {p: r for p, (r, _) in pipes.items()}, spec.path, reporter)
+        report = _relay_until_reported(
+            pid, {p: r for p, (r, _) in pipes.items()}, report_read, spec.path, reporter
+        )
     except BaseException as e:  # an interrupt, or a reporter that failed: stop the job
         _kill_job(pid)
         interrupted = isinstance(e, KeyboardInterrupt)
@@ -140,11 +156,12 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
             spec.path, "build", type(e).__name__, f"{why}; every job process was stopped"
         )
         raise
-    if status != 0:
-        raise _job_error(spec, status)
-    timings = read_json(spec.path / TIMINGS)
+    if not report:
+        _, status = os.waitpid(pid, 0)
+        raise _job_error(spec, os.waitstatus_to_exitcode(status))
+    _exiting.append(pid)
+    timings = json.loads(report)
     timings["total"] = time.time() - started
-    (spec.path / TIMINGS).unlink()
     return timings
 
 
@@ -159,11 +176,45 @@ def fork() -> int:
         # Python 3.12+: "This process is multi-threaded, use of fork() may lead to
         # deadlocks in the child." Our children touch none of the parent's threads.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return os.fork()
+        pid = os.fork()
+    if pid == 0:
+        for fd in _PRIVATE_FDS:
+            os.close(fd)
+        _PRIVATE_FDS.clear()
+        _exiting.clear()
+    return pid
 
 
-def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter: Reporter) -> int:
-    """Relay output until the job process exits; return its exit code (negative: signal)."""
+def _reap_exited(wait: bool = False) -> None:
+    """Reap the children that reported success and have exited since (`wait`: all of them)."""
+    for pid in list(_exiting):
+        try:
+            done, _ = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else's os.wait()
+            done = pid
+        if done:
+            _exiting.remove(pid)
+
+
+def _read_report(fd: int, report: bytearray) -> bool | None:
+    """Read what there is of a report (a line): True when the line is whole, None when the
+    pipe closed without it, False when more may come."""
+    while not report.endswith(b"\n"):
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return False
+        if not data:
+            return None
+        report += data
+    return True
+
+
+def _relay_until_reported(
+    pid: int, pipes: dict[str, int], report_fd: int, job_path: Path, reporter: Reporter
+) -> bytes:
+    """Relay output until the job process reports success or exits; return its report,
+    empty when it ended without one."""
     out_dir = job_path / OUTPUT  # made when something is printed: most parts print nothing
     files: dict[str, Any] = {}
     decoders = {part: codecs.getincrementaldecoder("utf-8")("replace") for part in pipes}
@@ -171,8 +222,11 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter:
     for part, fd in pipes.items():
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ, part)
+    os.set_blocking(report_fd, False)
+    selector.register(report_fd, selectors.EVENT_READ, "report")
     pidfd = os.pidfd_open(pid)
-    selector.register(pidfd, selectors.EVENT_READ, None)
+    selector.register(pidfd, selectors.EVENT_READ, "exit")
+    report = bytearray()
 
     def drain(fd: int, part: str) -> None:
         while True:
@@ -197,19 +251,24 @@ def _relay_until_exit(pid: int, pipes: dict[str, int], job_path: Path, reporter:
                 reporter.output(part, text)
 
     try:
-        exited = False
-        while not exited:
+        reported = exited = False
+        while not (reported or exited):
             for key, _ in selector.select():
-                if key.data is None:
+                if key.data == "exit":
                     exited = True
+                elif key.data == "report":
+                    reported = _read_report(report_fd, report)
+                    if reported is None:  # closed: its exit will say why
+                        selector.unregister(report_fd)
                 elif key.fd in pipes.values():
                     drain(key.fd, key.data)
-        for part, fd in list(pipes.items()):  # what was written just before the exit
+        reported = reported or _read_report(report_fd, report) is True  # just before the exit
+        for part, fd in list(pipes.items()):  # what was written just before the end
             drain(fd, part)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status)
+        return bytes(report) if reported else b""
     finally:
         selector.close()
+        os.close(report_fd)
         os.close(pidfd)
         for fd in pipes.values():
             os.close(fd)
@@ -394,8 +453,9 @@ def _enter_job(spec: JobSpec) -> dict[str, Any]:
     }
 
 
-def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
-    """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when closed)."""
+def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
+    """Run the job's parts; `outputs` holds the write ends not yet handed on (popped when
+    closed); on success, report the timings on `report_fd`."""
     become_child(outputs.pop("prepare"), leader=True)
     threadpools.one_thread_in_child()
     output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
@@ -417,7 +477,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
         dataset_writer._finish_all()
         timings["prepare"] = time.monotonic() - t
         if finished_early:
-            return _job_done(spec, timings)
+            return _job_done(timings, outputs, report_fd)
         part = "analysis"
         t = time.monotonic()
         keep_results = "analysis_res" in spec.method.arguments.get("synthesis", ())
@@ -441,7 +501,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int]) -> int:
             job.save(result, RESULT)
         dataset_writer._finish_all()
         timings["synthesis"] = time.monotonic() - t
-        return _job_done(spec, timings)
+        return _job_done(timings, outputs, report_fd)
     except SliceFailed:
         dataset_writer._discard_all()
         return 1
@@ -482,12 +542,22 @@ def debug_run(spec: JobSpec, sliceno: int) -> Any:
         current.job, current.workdir, current.slices, current.sliceno, current.part = saved
 
 
-def _job_done(spec: JobSpec, timings: dict) -> int:
+def _job_done(timings: dict, outputs: dict[str, int], report_fd: int) -> int:
+    """Close every output pipe, then report: the caller has all the output once it reads
+    the report, and needs not wait for this process to be torn down."""
     sys.stdout.flush()
     sys.stderr.flush()
     flush_c_stdio()
-    write_json(spec.path / TIMINGS, timings)
+    for fd in [1, 2, *outputs.values()]:
+        os.close(fd)
+    _report_success(report_fd, json.dumps(timings))
+    _reap_exited(wait=True)  # the slices, still exiting
     return 0
+
+
+def _report_success(fd: int, line: str) -> None:
+    os.write(fd, line.encode() + b"\n")
+    os.close(fd)
 
 
 class ForkExecutor:
@@ -504,45 +574,105 @@ class ForkExecutor:
     ) -> list[float]:
         gc.freeze()  # keep what prepare made out of the slices' copy-on-write pages
         started = time.monotonic()
-        pids: dict[int, int] = {}
+        slices = []
         for n in range(spec.slices):
             own = outputs.pop(str(n))
+            report_read, report_write = os.pipe()
             pid = fork()
             if pid == 0:
-                for fd in outputs.values():
+                os.close(report_read)
+                for fd in [*outputs.values(), *(fd for s in slices for fd in s.fds)]:
                     os.close(fd)
                 child_main(
-                    lambda n=n, own=own: self._slice_process(spec, n, values, own, keep_results)
+                    lambda n=n, own=own, fd=report_write: self._slice_process(
+                        spec, n, values, own, fd, keep_results
+                    )
                 )
-            pids[pid] = n
             os.close(own)
+            os.close(report_write)
+            slices.append(_Slice(n, pid, report_read))
+        try:
+            return self._wait_for_reports(spec, slices, started)
+        finally:
+            for s in slices:
+                for fd in s.fds:
+                    os.close(fd)
+
+    @staticmethod
+    def _wait_for_reports(spec: JobSpec, slices: list[_Slice], started: float) -> list[float]:
+        """Wait until every slice reported success (each is left to exit on its own), or
+        one exits without a report: then stop the others and raise SliceFailed."""
         durations = [0.0] * spec.slices
-        while pids:
-            pid, status = os.wait()
-            if pid not in pids:
-                continue  # a child of prepare's, not ours
-            n = pids.pop(pid)
-            durations[n] = time.monotonic() - started
-            code = os.waitstatus_to_exitcode(status)
-            if code != 0:
-                for other in pids:
-                    os.kill(other, signal.SIGKILL)
-                for other in pids:
-                    os.waitpid(other, 0)
-                promote_slice_failure(spec.path, n, exit_description(f"slice {n}", code), code < 0)
-                raise SliceFailed()
+        pending = {s.sliceno: s for s in slices}
+        with selectors.DefaultSelector() as watch:
+            for s in slices:
+                watch.register(s.report_fd, selectors.EVENT_READ, s)
+                watch.register(s.pidfd, selectors.EVENT_READ, s)
+            while pending:
+                for key, _ in watch.select():
+                    s = key.data
+                    if s.sliceno not in pending:
+                        continue
+                    reported = _read_report(s.report_fd, s.report)
+                    if reported:
+                        del pending[s.sliceno]
+                        durations[s.sliceno] = time.monotonic() - started
+                        _exiting.append(s.pid)
+                        watch.unregister(s.report_fd)
+                        watch.unregister(s.pidfd)
+                    elif key.fd == s.pidfd:  # it exited without a report
+                        _, status = os.waitpid(s.pid, 0)
+                        del pending[s.sliceno]
+                        _stop(pending.values())
+                        code = os.waitstatus_to_exitcode(status)
+                        description = exit_description(f"slice {s.sliceno}", code)
+                        promote_slice_failure(spec.path, s.sliceno, description, code < 0)
+                        raise SliceFailed()
+                    elif reported is None:  # closed: its exit will say why
+                        watch.unregister(s.report_fd)
         return durations
 
     @staticmethod
     def _slice_process(
-        spec: JobSpec, sliceno: int, values: dict, output_fd: int, keep_results: bool
+        spec: JobSpec,
+        sliceno: int,
+        values: dict,
+        output_fd: int,
+        report_fd: int,
+        keep_results: bool,
     ) -> int:
         become_child(output_fd, leader=False)
         ok = run_slice(spec, sliceno, values, keep_results)
         sys.stdout.flush()
         sys.stderr.flush()
         flush_c_stdio()
-        return 0 if ok else 1
+        if not ok:
+            return 1
+        os.close(1)
+        os.close(2)
+        _report_success(report_fd, "ok")
+        return 0
+
+
+class _Slice:
+    """A forked slice as the job process watches it: its report pipe and its pidfd."""
+
+    def __init__(self, sliceno: int, pid: int, report_fd: int) -> None:
+        self.sliceno, self.pid, self.report_fd = sliceno, pid, report_fd
+        os.set_blocking(report_fd, False)
+        self.pidfd = os.pidfd_open(pid)
+        self.fds = (report_fd, self.pidfd)
+        self.report = bytearray()
+
+
+def _stop(slices) -> None:
+    """Another slice failed: kill these, and reap them and the ones that finished."""
+    slices = list(slices)
+    for s in slices:
+        os.kill(s.pid, signal.SIGKILL)
+    for s in slices:
+        os.waitpid(s.pid, 0)
+    _reap_exited(wait=True)
 
 
 class SliceFailed(Exception):  # noqa: N818 - control flow: the failure is already recorded
