@@ -7,9 +7,10 @@ after its last write, so a lock we can take means nobody builds that key; gc tak
 removes the directory (or lock file) while holding it.
 
 Finished jobs go only when asked, by age (`older_than`) or by count per method
-(`keep_latest`); with both, only a job both rules would remove. A job that stays keeps every
-job it uses, transitively: its inputs, its JobWithFile options, its subjobs, and the jobs
-holding its datasets' parents, previous datasets and column files. A finished job is first
+(`keep_latest`); with both, only a job both rules would remove. A job recorded in an Urd
+session of the workdir always stays. A job that stays keeps every job it uses,
+transitively: its inputs, its JobWithFile options, its subjobs, and the jobs holding its
+datasets' parents, previous datasets and column files. A finished job is first
 made unfinished (its post.json removed), then dropped from the reuse index, then deleted, so
 a crash halfway leaves an unfinished job that the next gc removes, never a finished-looking
 half job.
@@ -36,6 +37,7 @@ from typing import Any
 from .dataset.layout import META
 from .job import FAILED
 from .store import FINISHED, SETUP, JobStore, flock_current, read_json, write_text
+from .urd import recorded_jobs
 
 # A build writes setup.json right after creating its directory; one without it for this
 # long was left by a build that died in between.
@@ -308,9 +310,10 @@ def _finished_to_remove(
         for ids in by_method.values():
             newest_first = sorted(ids, key=lambda j: when[j], reverse=True)  # stable
             selected -= set(newest_first[:keep_latest])
-    spared: dict[str, str] = {}
+    spared = {jobid: why for jobid, why in recorded_jobs(store.path).items() if jobid in selected}
     todo = [(jobid, store.path / jobid) for jobid in finished if jobid not in selected]
     todo += staying
+    todo += [(jobid, store.path / jobid) for jobid in spared]
     while todo:
         user, path = todo.pop()
         for used, how in uses(path).items():

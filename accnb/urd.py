@@ -381,6 +381,22 @@ class Urd:
         return jobs
 
 
+def recorded_jobs(workdir: Path) -> dict[str, str]:
+    """{jobid: where Urd records it} for every job a session of the workdir's lists names
+    (its joblist or a dependency's): what `accnb gc` must keep."""
+    found: dict[str, str] = {}
+    for file in sorted((Path(workdir) / "urd").glob("*/*.jsonl")):
+        path = f"{file.parent.name}/{file.stem}"
+        with _Log(file, write=False) as log:
+            sessions = _replay(log.records())
+        for stamp, record in sessions.items():
+            joblists = [record["joblist"], *(dep["joblist"] for dep in record["deps"].values())]
+            for pairs in joblists:
+                for _, jobid in pairs:
+                    found.setdefault(jobid, f"recorded in Urd list {path} at {stamp}")
+    return found
+
+
 def _recorded(job: Job, name: str) -> Job:
     """The job, recorded under `name` (the Accelerator's Job(jobid, record_as))."""
     named = Job(str(job), job.path)

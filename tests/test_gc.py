@@ -97,7 +97,7 @@ def gc(wd: accnb.Workdir, *args: str) -> str:
 
 
 def remaining(wd: accnb.Workdir) -> list[str]:
-    names = [p.name for p in wd.path.iterdir() if not p.name.startswith(".")]
+    names = [p.name for p in wd.path.iterdir() if p.name.startswith(f"{wd.path.name}-")]
     return sorted(names, key=lambda name: int(name.rpartition("-")[2]))
 
 
@@ -177,6 +177,25 @@ def test_inputs_of_a_kept_job_stay_transitively(wd):
     assert f"kept {second}: used by {third} (input)\n" in out
     assert f"kept {first}: used by {second} (input)\n" in out
     assert f"removed {unused} (step, " in out
+
+
+def test_jobs_recorded_in_an_urd_session_stay_with_what_they_use(wd):
+    from accnb.urd import Urd
+
+    urd = Urd(wd, user="me")
+    unrecorded = wd.build("step", n=9)
+    urd.begin("chain", 1)
+    first = urd.build("step", n=1)
+    recorded = urd.build("step", n=2, source=first)
+    urd.finish("chain")
+    newest = wd.build("step", n=3)
+    out = gc(wd, "--keep-latest", "1")
+    assert remaining(wd) == [first, recorded, newest]
+    assert f"kept {recorded}: recorded in Urd list me/chain at 1\n" in out
+    assert f"removed {unrecorded} (step, " in out
+    urd.truncate("chain", 0)  # a session Urd no longer has keeps nothing
+    gc(wd, "--keep-latest", "1")
+    assert remaining(wd) == [newest]
 
 
 def test_dataset_parents_and_previous_datasets_of_a_kept_job_stay(wd):
