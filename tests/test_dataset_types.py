@@ -171,6 +171,23 @@ def test_unicode_with_nul_and_surrogate_free_text_roundtrips(job):
     assert list(one_slice(values, "unicode").iterate(0, "x")) == values
 
 
+@pytest.mark.parametrize("coltype", ["unicode", "ascii", "json"])
+def test_text_of_many_chunks_roundtrips_with_nul_empty_and_none_anywhere(job, coltype):
+    # Chunks with and without a NUL in a value, non-ASCII or not, None in the middle.
+    from accnb.dataset.writer import CHUNK
+
+    def value(i: int) -> str | None:
+        if i % 1000 == 999:
+            return None
+        if coltype == "ascii":
+            return "" if i % 7 == 0 else f"v{i}\x00x" if i == 2 * CHUNK + 5 else f"v{i}"
+        return "" if i % 7 == 0 else f"\xf6{i}\x00" if i == 2 * CHUNK + 5 else f"\u20ac{i}"
+
+    values = [value(i) for i in range(3 * CHUNK + 11)]
+    ds = one_slice(values, coltype, none_support=True)
+    assert list(ds.iterate(0, "x")) == values
+
+
 def test_random_bytes_roundtrip(job):
     rng = np.random.default_rng(7)
     values = [rng.bytes(int(n)) for n in rng.integers(0, 3000, 50)]

@@ -273,6 +273,52 @@ def test_a_bad_value_finishes_nothing(job):
     assert not (job.job.path / "datasets" / "default" / "dataset.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("coltype", "bad", "shown", "reason"),
+    [
+        ("unicode", 5, "5", "only str is accepted, not int"),
+        ("unicode", b"x", "b'x'", "only str is accepted, not bytes"),
+        ("unicode", None, "None", "none_support=False"),
+        ("unicode", "a\ud800", "'a\\ud800'", "surrogates not allowed"),
+        ("ascii", "bl\xe5", "'bl\xe5'", "not ASCII"),
+        ("ascii", None, "None", "none_support=False"),
+    ],
+    ids=["int", "bytes", "None", "lone-surrogate", "ascii-non-ascii", "ascii-None"],
+)
+def test_bad_value_in_the_middle_of_a_chunk_is_reported_with_its_row(
+    job, coltype, bad, shown, reason
+):
+    # Checked a chunk at a time, but the error still names column, type, value and row.
+    bad_row = writer_module.CHUNK + 100
+    dw = DatasetWriter(columns={"n": "int64", "s": coltype})
+    dw.set_slice(0)
+    with pytest.raises(DatasetError) as e:
+        for i in range(2 * writer_module.CHUNK):
+            dw.write(i, bad if i == bad_row else f"value {i}")
+    message = str(e.value)
+    assert f"Bad value {shown} for column 's' (type {coltype})" in message
+    assert f"row {bad_row} written" in message
+    assert reason in message
+
+
+def test_a_chunk_that_failed_leaves_no_dataset_even_when_the_error_was_caught(job):
+    dw = DatasetWriter(columns={"s": "unicode"})
+    dw.set_slice(0)
+    for i in range(writer_module.CHUNK + 5):
+        try:
+            dw.write(5 if i == 100 else str(i))
+        except DatasetError:
+            pass  # the first chunk is lost: the writer must not finish without it
+    for sliceno in (0, 1):
+        with pytest.raises(DatasetError, match="can't be written or finished: an earlier chunk"):
+            dw.finish() if sliceno else dw.set_slice(1)
+    assert not (dw.dir / "dataset.json").exists()
+    writer_module._discard_all()  # what the runner does when the job fails
+    assert not dw.dir.exists()
+    with pytest.raises(DatasetError, match="No dataset"):
+        Dataset("t-1")
+
+
 def test_slice_metadata_travels_from_slice_processes_by_files(job):
     DatasetWriter(columns={"a": "int64"})
     job.prepare_done()

@@ -50,13 +50,15 @@ class Fixed:
 
 
 class Var:
-    """A chunk of a variable-width column: values joined with NUL terminators, their lengths."""
+    """A chunk of a variable-width column: values joined with NUL terminators, and where each
+    value ends (the int64 offset in `data` just past its NUL: the file's offsets, less the
+    start of the chunk)."""
 
-    __slots__ = ("data", "lengths", "flags")
+    __slots__ = ("data", "ends", "flags")
 
-    def __init__(self, data: bytes, lengths: np.ndarray, flags: np.ndarray | None) -> None:
+    def __init__(self, data: bytes, ends: np.ndarray, flags: np.ndarray | None) -> None:
         self.data = data
-        self.lengths = lengths
+        self.ends = ends
         self.flags = flags
 
 
@@ -372,41 +374,34 @@ class BlobType(ColumnType):
                 raise bad
             values = [bytes(v) for v in values]
             data = b"\0".join([*values, b""])
-        return data, np.fromiter(map(len, values), np.int64, len(values))
+        return data, _ends(np.fromiter(map(len, values), np.int64, len(values)))
 
     def _enc_ascii(self, values: list) -> tuple[bytes, np.ndarray]:
-        types = set(map(type, values))
-        if types - {str}:
+        try:
+            text = "\0".join(values)
+        except TypeError:
+            text = None
+        if text is None or not text.isascii():
             bad = _first_bad_or_none(values, _check_ascii)
             if bad is not None:
                 raise bad
             values = [v.decode("ascii") if isinstance(v, bytes) else str(v) for v in values]
-        text = "\0".join(values)
-        if not text.isascii():
-            raise _first_bad(values, _check_ascii)
-        return text.encode("ascii") + b"\0", np.fromiter(map(len, values), np.int64, len(values))
+            text = "\0".join(values)
+        data = text.encode("ascii") + b"\0"
+        return data, _terminated_ends(data, values)
 
     def _enc_unicode(self, values: list) -> tuple[bytes, np.ndarray]:
-        # The happy path has no per-value Python work: join refuses non-str values, and
-        # the byte lengths come from the separators when no value holds a NUL itself.
+        # No per-value Python work when all is well: join refuses a non-str value (None
+        # included), encode a lone surrogate, and the ends are the terminators found.
         try:
-            text = "\0".join([*values, ""])
-            data = text.encode("utf-8")
+            data = "\0".join(values).encode("utf-8") + b"\0"
         except (TypeError, UnicodeEncodeError):
             bad = _first_bad_or_none(values, _check_str)
             if bad is not None:
                 raise bad from None
             values = [str(v) for v in values]
-            text = "\0".join([*values, ""])
-            data = text.encode("utf-8")
-        if len(data) == len(text):
-            lengths = np.fromiter(map(len, values), np.int64, len(values))
-        elif text.count("\0") == len(values):
-            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
-            lengths = np.diff(ends, prepend=-1) - 1
-        else:
-            lengths = np.fromiter(map(len, map(str.encode, values)), np.int64, len(values))
-        return data, lengths
+            data = "\0".join(values).encode("utf-8") + b"\0"
+        return data, _terminated_ends(data, values)
 
     def _enc_json(self, values: list) -> tuple[bytes, np.ndarray]:
         try:
@@ -448,6 +443,23 @@ class BlobType(ColumnType):
         if self.name == "json":
             return json.loads("[" + ",".join(values) + "]") if values else []
         return values
+
+
+def _terminated_ends(data: bytes, values: list) -> np.ndarray:
+    """Var.ends of str values encoded into `data`, each followed by a NUL: found in one
+    vectorised pass over the bytes, unless a value holds a NUL itself."""
+    nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
+    if len(nuls) == len(values):
+        nuls += 1
+        return nuls
+    return _ends(np.fromiter(map(len, map(str.encode, values)), np.int64, len(values)))
+
+
+def _ends(lengths: np.ndarray) -> np.ndarray:
+    """Var.ends of values of these byte lengths, each followed by its NUL."""
+    ends = np.cumsum(lengths)
+    ends += np.arange(1, len(lengths) + 1)
+    return ends
 
 
 def _split(data: Any, sep: Any, n: int) -> list | None:
@@ -540,7 +552,7 @@ class NumberType(ColumnType):
         big_var = None
         if big:
             lengths = np.fromiter(map(len, big), np.int64, len(big))
-            big_var = Var(b"\0".join(big) + b"\0", lengths, None)
+            big_var = Var(b"\0".join(big) + b"\0", _ends(lengths), None)
         return Numbers(kinds, payload, big_var)
 
     def decode(self, kinds: np.ndarray, payload: np.ndarray, big: list[int]) -> list:
