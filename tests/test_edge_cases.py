@@ -133,3 +133,29 @@ def test_job_processes_run_blas_on_one_thread_and_leave_the_callers_pools_alone(
         stop.set()
         thread.join()
         wd.close()
+
+
+def test_job_processes_never_collect_what_the_caller_made(tmp_path):
+    """A full collection in a forked process touches every object it tracks, and so copies
+    every page of them: in a kernel with a big heap, the whole heap per job process. What
+    the caller made is frozen in each child instead (and what prepare made, in the slices)."""
+    import gc
+
+    wd = accnb.Workdir(tmp_path / "wd", slices=2)
+    wd.method(
+        "frozen",
+        (
+            "import gc\n"
+            "def prepare():\n    return [[n] for n in range(50_000)], gc.get_freeze_count()\n"
+            "def analysis(sliceno, prepare_res):\n    return gc.get_freeze_count()\n"
+            "def synthesis(prepare_res, analysis_res):\n"
+            "    return prepare_res[1], list(analysis_res)\n"
+        ),
+    )
+    heap = [[n] for n in range(200_000)]
+    tracked = len(gc.get_objects())
+    in_job, in_slices = wd.build("frozen", relay=quiet).load()
+    wd.close()
+    assert in_job >= tracked - 1000
+    assert all(n >= in_job + 50_000 for n in in_slices)  # prepare's lists too
+    assert len(heap) == 200_000
