@@ -299,6 +299,26 @@ def _kill_job(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
+    # The slices are not our children: wait until the kernel has torn them down too (a
+    # loaded machine takes a moment), so that no process of the job outlives the build.
+    deadline = time.monotonic() + _TERM_GRACE
+    while _group_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running (zombies do not count)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                state, _, pgrp = fh.read().rsplit(b")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(pgrp) == pgid and state not in (b"Z", b"X"):
+            return True
+    return False
 
 
 def _job_error(spec: JobSpec, status: int) -> JobError:
