@@ -9,9 +9,9 @@ reach the slices without pickling.
 
 A process that succeeds (a job process, a slice) closes its output and reports on a pipe
 of its own before it exits: tearing down a forked address space takes about half a
-millisecond, which its parent spends going on instead of waiting; the process is reaped
-later. A process that fails, or dies, reports nothing: its parent learns that from the
-process's exit (a pidfd), even while a child of the method's still holds the pipe open.
+millisecond, which its parent spends going on (synthesis; finishing the job) before it
+reaps the process. A process that fails, or dies, reports nothing: its parent learns that
+from the process's exit (a pidfd), even while a child of the method's holds the pipe open.
 
 Forking a multi-threaded process (a Jupyter kernel always is) is safe here because the
 children never use the parent's threads, locks or sockets: they get fresh stdout/stderr
@@ -62,7 +62,7 @@ def _load_libc() -> ctypes.CDLL | None:
 _LIBC = _load_libc()
 _TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
 _PRIVATE_FDS: set[int] = set()  # fds that no forked child may hold: a job's report pipe
-_exiting: list[int] = []  # children that reported success, maybe still exiting: reaped later
+_exiting: list[int] = []  # children that reported success and may still be exiting
 _ARGS = {
     "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
     "analysis": {
@@ -131,7 +131,6 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     pipes = {part: os.pipe() for part in parts}
     report_read, report_write = os.pipe()
     started = time.time()
-    _reap_exited()
     threadpools.find_before_fork()
     pid = fork()
     if pid == 0:
@@ -188,15 +187,13 @@ def fork() -> int:
     return pid
 
 
-def _reap_exited(wait: bool = False) -> None:
-    """Reap the children that reported success and have exited since (`wait`: all of them)."""
-    for pid in list(_exiting):
+def reap_exited() -> None:
+    """Reap the children that reported success: they are exiting, or gone."""
+    while _exiting:
         try:
-            done, _ = os.waitpid(pid, 0 if wait else os.WNOHANG)
+            os.waitpid(_exiting.pop(), 0)
         except ChildProcessError:  # reaped by someone else's os.wait()
-            done = pid
-        if done:
-            _exiting.remove(pid)
+            pass
 
 
 def _read_report(fd: int, report: bytearray) -> bool | None:
@@ -574,7 +571,7 @@ def _job_done(timings: dict, outputs: dict[str, int], report_fd: int) -> int:
     for fd in [1, 2, *outputs.values()]:
         os.close(fd)
     _report_success(report_fd, json.dumps(timings))
-    _reap_exited(wait=True)  # the slices, still exiting
+    reap_exited()  # the slices, still exiting
     return 0
 
 
@@ -694,7 +691,7 @@ def _stop(slices) -> None:
         os.kill(s.pid, signal.SIGKILL)
     for s in slices:
         os.waitpid(s.pid, 0)
-    _reap_exited(wait=True)
+    reap_exited()
 
 
 class SliceFailed(Exception):  # noqa: N818 - control flow: the failure is already recorded

@@ -348,6 +348,7 @@ class Workdir:
         job = Job(spec.jobid, spec.path)
         job.why = why
         reporter.finished(job)
+        runner.reap_exited()  # torn down meanwhile: no process of the job outlives build
         return job
 
     def _debug(self, m: methods.Method, setup: dict, options: DotDict, sliceno: int) -> Job:
