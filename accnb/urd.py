@@ -27,6 +27,7 @@ import json
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -388,13 +389,44 @@ def recorded_jobs(workdir: Path) -> dict[str, str]:
     for file in sorted((Path(workdir) / "urd").glob("*/*.jsonl")):
         path = f"{file.parent.name}/{file.stem}"
         with _Log(file, write=False) as log:
-            sessions = _replay(log.records())
+            records = log.records()
+        try:
+            sessions = _replay(records)
+        except (UrdError, LookupError, TypeError, ValueError, AttributeError) as e:
+            # one bad list must not stop gc, and which sessions it holds is unknown: keep all
+            warnings.warn(
+                f"Urd list {path} has a record that cannot be read ({e}): keeping every job "
+                "any of its records names",
+                stacklevel=2,
+            )
+            for record in records:
+                for jobid in _named_jobids(record):
+                    found.setdefault(jobid, f"named in Urd list {path} (which cannot be read)")
+            continue
         for stamp, record in sessions.items():
-            joblists = [record["joblist"], *(dep["joblist"] for dep in record["deps"].values())]
-            for pairs in joblists:
-                for _, jobid in pairs:
-                    found.setdefault(jobid, f"recorded in Urd list {path} at {stamp}")
+            for jobid in _named_jobids(record):
+                found.setdefault(jobid, f"recorded in Urd list {path} at {stamp}")
     return found
+
+
+def _named_jobids(record: Any) -> list[str]:
+    """The job ids a session record names (its joblist and its deps' joblists), skipping
+    whatever is not shaped as finish() writes it."""
+    if not isinstance(record, dict):
+        return []
+    deps = record.get("deps")
+    dep_records = deps.values() if isinstance(deps, dict) else ()
+    joblists = [
+        record.get("joblist"),
+        *(d.get("joblist") for d in dep_records if isinstance(d, dict)),
+    ]
+    return [
+        pair[1]
+        for pairs in joblists
+        if isinstance(pairs, list)
+        for pair in pairs
+        if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)
+    ]
 
 
 def _recorded(job: Job, name: str) -> Job:
@@ -513,6 +545,11 @@ class _Timestamp:
     @classmethod
     def _when(cls, when: date, n: int | None) -> _Timestamp:
         is_datetime = isinstance(when, datetime)
+        if is_datetime and when.tzinfo is not None:
+            # its isoformat() ("...+00:00") is no timestamp text, so the list could not be read
+            raise UrdError(
+                f"bad Urd timestamp {when!r}: it has a timezone; pass a naive (UTC) datetime"
+            )
         moment = when if is_datetime else datetime(when.year, when.month, when.day)
         text = when.isoformat() + ("" if n is None else f"+{n}")
         value = when if n is None else (when, n)

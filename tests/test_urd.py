@@ -7,7 +7,7 @@ import multiprocessing
 
 import pytest
 
-from accnb.urd import Urd, UrdConflictError, UrdError
+from accnb.urd import Urd, UrdConflictError, UrdError, recorded_jobs
 
 COUNTER = """
 options = dict(n=0)
@@ -84,6 +84,27 @@ def test_dates_datetimes_tuples_and_their_text_are_timestamps(urd):
     assert urd.since("days", 0) == [day, (day, 2), moment]
     assert urd.peek("days", "2024-05-01+2").timestamp == (day, 2)
     assert urd.peek("days", "2024-05-01T12:00").timestamp == moment
+
+
+def test_a_timezone_aware_datetime_is_refused_naming_it(urd):
+    aware = datetime.datetime(2024, 5, 1, 12, 0, tzinfo=datetime.UTC)
+    with pytest.raises(UrdError, match=r"2024, 5, 1, 12, 0.*naive \(UTC\) datetime"):
+        urd.begin("days", aware)
+    with pytest.raises(UrdError, match="naive"):
+        urd.peek("days", "2024-05-01T12:00Z")
+    assert urd.list() == []
+
+
+def test_a_list_that_cannot_be_read_keeps_every_job_it_names_for_gc(urd, wd):
+    kept = _session(urd, "good", 1, 1)
+    named = _session(urd, "bad", 1, 2)
+    bad = wd.path / "urd" / "tester" / "bad.jsonl"
+    record = bad.read_text().replace('"timestamp": "1"', '"timestamp": "2024-05-01T12:00:00+00:00"')
+    bad.write_text(record)
+    with pytest.warns(UserWarning, match="tester/bad.*keeping every job"):
+        found = recorded_jobs(wd.path)
+    assert found[str(kept)] == "recorded in Urd list tester/good at 1"
+    assert "tester/bad" in found[str(named)]
 
 
 def test_truncate_removes_sessions_at_and_after_the_timestamp(urd, wd):
