@@ -104,18 +104,18 @@ def _order(chain, sliceno, options):
     keys = []
     for col in options.sort_columns:
         values = chain.iterate(sliceno, col)
-        keys.append(list(_sortable(chain[-1].columns[col], values)))
+        keys.append(list(_sortable(chain[-1].columns[col].type, chain.none_support(col), values)))
     key = keys[0].__getitem__ if len(keys) == 1 else list(zip(*keys, strict=True)).__getitem__
     reverse = options.sort_order == "descending"
     return sorted(range(len(keys[0])), key=key, reverse=reverse)
 
 
-def _sortable(column, values):
-    """Values that compare: None (and NaN) replaced as the Accelerator's dataset_sort does."""
-    kind = column.type
+def _sortable(kind, none_support, values):
+    """Values that compare: None (and NaN) replaced as the Accelerator's dataset_sort does.
+    none_support is the chain's (any of its datasets may hold None), not the newest's."""
     if kind in ("float64", "float32", "number"):
         return (float("-inf") if v is None else float("inf") if _nan(v) else v for v in values)
-    if not column.none_support:
+    if not none_support:
         return values
     none = {
         "bytes": b"",

@@ -68,6 +68,14 @@ def test_the_chain_back_to_previous_becomes_one_sorted_dataset(wd, source):
     assert list(both.dataset().iterate(None, "k")) == [0, 1, 2, 9]
 
 
+def test_none_in_an_older_dataset_of_the_chain_sorts_first(wd, source):
+    older = source("k\n2\n\n", name="1.csv", k="int64_10+None")
+    _, typed = source("k\n9\n0\n", name="2.csv", previous=older, k="int64_10")
+    assert not typed.dataset().columns["k"].none_support
+    job = wd.build("dataset_sort", source=typed, sort_columns="k", sort_across_slices=True)
+    assert list(job.dataset().iterate(None, "k")) == [None, 0, 2, 9]
+
+
 def test_a_missing_or_unsortable_column_or_trigger_column_fails_naming_it(wd, source):
     _, typed = source("k,j\n1,[1]\n", j="json")
     with pytest.raises(JobError, match="sort column 'x' is not in"):
