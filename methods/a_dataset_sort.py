@@ -11,7 +11,8 @@ Type the sort columns first (dataset_type): bytes sort as bytes.
 The rows of `source` back to (not including) the source of `previous` become one dataset,
 with `previous` as its previous. By default each slice is sorted on its own and keeps the
 source's hashlabel; sort_across_slices sorts all rows and deals them out in order, slice 0
-first (slices differ by at most one row; the dataset has no hashlabel then).
+first (slices differ by at most one row, and the Accelerator's rule picks the slices that
+get one more; the dataset has no hashlabel then).
 
 None and NaN sort as the Accelerator's do: None as the smallest value of the column's type
 (the largest for dates and times), NaN as the largest float.
@@ -73,10 +74,15 @@ def prepare(job, options, datasets, slices):
     if options.sort_across_slices:
         order = _order(chain, None, options)
         size, extra = divmod(len(order), slices)
+        counts = [size] * slices
+        # the Accelerator's pick of the slices that get a leftover row: deterministic, and
+        # the first slices when the rows were sorted already
+        for sliceno in sorted(range(min(slices, len(order))), key=order.__getitem__)[:extra]:
+            counts[sliceno] += 1
         ends = []
         end = 0
-        for sliceno in range(slices):
-            end += size + (sliceno < extra)
+        for count in counts:
+            end += count
             ends.append(end)
         per_slice = [order[start:stop] for start, stop in zip([0, *ends], ends, strict=False)]
     return dw, chain, names, per_slice

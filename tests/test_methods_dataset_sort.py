@@ -45,10 +45,19 @@ def test_descending_and_several_columns(wd, source):
 
 
 def test_across_slices_deals_the_sorted_rows_out_in_order(wd, source):
+    # rows in chain order 5 4 2 | 3 1: the sorted order's row indexes are 4 2 3 1 0, and as
+    # in the Accelerator the slice whose index there is smaller (slice 1: 2 < 4) gets the
+    # leftover row
     _, typed = source("k\n5\n3\n4\n1\n2\n", k="number")
     ds = wd.build("dataset_sort", source=typed, sort_columns="k", sort_across_slices=True).dataset()
-    assert ds.lines == [3, 2] and ds.hashlabel is None
-    assert list(ds.iterate(0, "k")) == [1, 2, 3] and list(ds.iterate(1, "k")) == [4, 5]
+    assert ds.lines == [2, 3] and ds.hashlabel is None
+    assert list(ds.iterate(0, "k")) == [1, 2] and list(ds.iterate(1, "k")) == [3, 4, 5]
+
+
+def test_across_slices_of_rows_already_sorted_the_first_slices_get_the_leftovers(wd, source):
+    _, typed = source("k\n1\n2\n3\n4\n5\n", k="number")
+    ds = wd.build("dataset_sort", source=typed, sort_columns="k", sort_across_slices=True).dataset()
+    assert ds.lines == [3, 2]
 
 
 def test_the_chain_back_to_previous_becomes_one_sorted_dataset(wd, source):
