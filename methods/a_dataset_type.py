@@ -38,8 +38,8 @@ Chain: one dataset per source dataset, from `source` back to (not including) the
 the one before as previous (the first: `previous`).
 
 Untyped columns are shared with the source (the new dataset's parent), unless filter_bad,
-discard_untyped or rehashing makes a new dataset of its own: then they are copied
-(discard_untyped: left out). rename={old: new} renames before typing (column2type names the
+discard_untyped, rehashing or dropping the source's hashlabel (hashlabel='') makes a new
+dataset of its own: then they are copied (discard_untyped: left out). rename={old: new} renames before typing (column2type names the
 new name; old stays if new is typed); {old: None} discards old.
 
 Hashing: typing the source's hashlabel, or giving hashlabel, rehashes (hashlabel='' gives
@@ -232,7 +232,9 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         hashlabel = options.hashlabel or None
         rehash = hashlabel is not None and hashlabel != source.hashlabel
         rehash = rehash or (hashlabel in converters)
-    own = options.filter_bad or rehash or options.discard_untyped
+    # a dataset with a parent keeps the parent's hashlabel, so dropping it takes an own one
+    drop_hashlabel = options.hashlabel == "" and source.hashlabel is not None
+    own = options.filter_bad or rehash or options.discard_untyped or drop_hashlabel
     if own and not options.discard_untyped:
         copied_from.update((c, c) for c in untyped)
     outputs = list(converters) + [c for c in copied_from if c not in converters]

@@ -139,6 +139,16 @@ def test_rename_discard_untyped_and_hashlabel_rehash(wd, imported):
     assert [d.name for d in job.datasets] == ["default"]  # the unhashed one is gone
 
 
+def test_an_empty_hashlabel_gives_a_dataset_without_one(wd, imported):
+    hashed = wd.build("dataset_hashpart", source=imported("a,b\n1,2\n3,4\n5,6\n"), hashlabel="a")
+    assert hashed.dataset().hashlabel == "a"
+    job = wd.build("dataset_type", source=hashed, column2type=dict(b="int64_10"), hashlabel="")
+    ds = job.dataset()
+    assert ds.hashlabel is None
+    assert sorted(ds.iterate(None, ["a", "b"])) == [(b"1", 2), (b"3", 4), (b"5", 6)]
+    assert ds.lines == hashed.dataset().lines
+
+
 def test_a_chain_gives_one_typed_dataset_per_source_back_to_previous(wd, imported):
     one = imported("a\n1\n", name="1.csv")
     two = imported("a\n2\n", name="2.csv", previous=one)
