@@ -126,8 +126,13 @@ class Urd:
     `joblist`) and Urd sessions: begin, finish, abort, get, latest, first, peek,
     peek_latest, peek_first, since, list, truncate, build_chained.
 
-    `horizon` (a timestamp) hides later sessions from latest and peek_latest, as `ax run
-    --horizon`. With verbose, each build prints a line (built or reused, and how long).
+    `horizon` (a timestamp) hides later sessions from latest and peek_latest (not first),
+    as `ax run --horizon`: a session shows if it is at or before the horizon or, for a
+    horizon that is a date or datetime without +N, if its timestamp's text starts with the
+    horizon's (a date horizon shows all of that day's sessions). The Accelerator compares
+    the text as given, so a partial time ("2024-05-01T12") prefixes its whole hour there; in
+    accnb it is 12:00:00. With verbose, each build prints a line (built or reused, and how
+    long).
     """
 
     def __init__(
@@ -294,7 +299,7 @@ class Urd:
         path = self._path(path)
         sessions = self._sessions(path)
         if timestamp in ("latest", "first"):
-            visible = [t for t in sessions if self.horizon is None or t <= self.horizon.key]
+            visible = [k for k, r in sessions.items() if timestamp == "first" or self._shows(k, r)]
             if not visible:
                 return _empty()
             key = max(visible) if timestamp == "latest" else min(visible)
@@ -302,6 +307,14 @@ class Urd:
             key = _Timestamp.parse(timestamp).key
         record = sessions.get(key)
         return _empty() if record is None else self._response(path, record)
+
+    def _shows(self, key: tuple, record: dict) -> bool:
+        """Whether the horizon lets latest see the session (the Accelerator's `<=horizon`)."""
+        horizon = self.horizon
+        if horizon is None or key <= horizon.key:
+            return True
+        dated_without_n = horizon.key[0] == 1 and not horizon.key[3]
+        return dated_without_n and record["timestamp"].startswith(horizon.text)
 
     def peek_latest(self, path: str) -> UrdResponse:
         return self.peek(path, "latest")

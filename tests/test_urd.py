@@ -107,6 +107,25 @@ def test_a_list_that_cannot_be_read_keeps_every_job_it_names_for_gc(urd, wd):
     assert "tester/bad" in found[str(named)]
 
 
+def test_a_horizon_hides_later_sessions_from_latest_but_not_from_first(urd, wd):
+    for ts in (1, 2, 3):
+        _session(urd, "counts", ts, ts)
+    seen = Urd(wd, user="tester", horizon=2, verbose=False)
+    assert seen.peek_latest("counts").timestamp == 2
+    assert seen.peek_first("counts").timestamp == 1
+    assert Urd(wd, user="tester", horizon=0, verbose=False).peek_first("counts").timestamp == 1
+
+
+def test_a_date_horizon_shows_the_sessions_of_that_day(urd, wd):
+    day = datetime.date(2024, 5, 1)
+    for ts in ((day, 2), datetime.datetime(2024, 5, 1, 23, 0), datetime.date(2024, 5, 2)):
+        _session(urd, "days", ts, 1)
+    seen = Urd(wd, user="tester", horizon="2024-05-01", verbose=False)
+    assert seen.peek_latest("days").timestamp == datetime.datetime(2024, 5, 1, 23, 0)
+    at_noon = Urd(wd, user="tester", horizon="2024-05-01T12:00", verbose=False)
+    assert at_noon.peek_latest("days").timestamp == (day, 2)
+
+
 def test_truncate_removes_sessions_at_and_after_the_timestamp(urd, wd):
     for ts in (1, 2, 3):
         _session(urd, "counts", ts, ts)
