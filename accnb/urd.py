@@ -8,9 +8,14 @@ in the workdir (no server), with the Accelerator's `urd` API.
         urd.finish("imports")                        # records the session's joblist at 3
 
 A list is named "<user>/<name>" ($USER unless the name has a '/'). A session has a
-timestamp: an int, a date, a datetime, a (date or datetime, int) tuple, or their text
-("3", "2024-05-01", "2024-05-01T12:00", "2024-05-01+3"). Ints sort before dates, a date
-before a datetime of the same day.
+timestamp: an int >= 0, a date, a naive datetime, a (date or datetime, int >= 0) tuple, or
+their text ("3", "2024-05-01", "2024-05-01T12:00", "2024-05-01+3"). Ints sort before dates,
+a date before a datetime of the same day. As in the Accelerator, no session is at 0 (it
+means "before them all" to since and truncate) and a session must have built a job.
+
+Not as in the Accelerator: when update=True or truncate replaces or removes a session,
+the Accelerator also hides ("ghosts") every session that recorded it as a dependency, and
+so on down; accnb keeps those sessions visible, with deps naming the session they read.
 
 Storage: `<workdir>/urd/<user>/<name>.jsonl`, append-only, one JSON record a line: a
 finished session (timestamp, caption, joblist as [name, jobid] pairs, the sessions it read
@@ -240,10 +245,19 @@ class Urd:
             raise UrdError(f"urd.finish({path!r}): no session is open (call urd.begin first)")
         if path != self._current:
             raise UrdError(f"urd.finish({path!r}): the open session is {self._current!r}")
+        if not self.joblist:  # as the Accelerator: the session stays open to build in
+            raise UrdError(
+                f"urd.finish({path!r}): the session built no jobs; build something or abort()"
+            )
         self._current = None  # as the Accelerator: a failed finish ends the session too
         stamp = _Timestamp.parse(timestamp) if timestamp is not None else self._timestamp
         if stamp is None:
             raise UrdError(f"urd.finish({path!r}): no timestamp given to begin or finish")
+        if stamp.key == (0, 0):
+            raise UrdError(
+                f"urd.finish({path!r}): timestamp 0 is special (since(path, 0) is every "
+                "session, truncate(path, 0) removes all): use 1 or later"
+            )
         record = {
             "op": "add",
             "timestamp": stamp.text,
@@ -512,7 +526,7 @@ class _Log:
         os.fsync(self.fd)
 
 
-_TEXT = re.compile(r"(?P<when>[^+]+?)(?:\+(?P<n>-?\d+))?")
+_TEXT = re.compile(r"(?P<when>[^+]+?)(?:\+(?P<n>\d+))?")
 
 
 class _Timestamp:
@@ -529,17 +543,18 @@ class _Timestamp:
             return value
         if isinstance(value, bool):
             raise UrdError(f"bad Urd timestamp {value!r}: use an int, a date or a datetime")
-        if isinstance(value, int):
+        if isinstance(value, int) and value >= 0:
             return cls(value, str(value), (0, value))
         if isinstance(value, datetime | date):
             return cls._when(value, None)
         if isinstance(value, tuple | list) and len(value) == 2:
             when, n = value
-            if isinstance(when, datetime | date) and isinstance(n, int) and not isinstance(n, bool):
+            is_n = isinstance(n, int) and not isinstance(n, bool) and n >= 0
+            if isinstance(when, datetime | date) and is_n:
                 return cls._when(when, n)
         if isinstance(value, str):
             text = value.strip()
-            if re.fullmatch(r"-?\d+", text):
+            if re.fullmatch(r"\d+", text):
                 return cls.parse(int(text))
             m = _TEXT.fullmatch(text)
             if m:
@@ -551,8 +566,9 @@ class _Timestamp:
                     n = m.group("n")
                     return cls._when(when, None if n is None else int(n))
         raise UrdError(
-            f"bad Urd timestamp {value!r}: use an int, a date, a datetime, a (date or "
-            "datetime, int) tuple, or their text (3, 2024-05-01, 2024-05-01T12:00, 2024-05-01+3)"
+            f"bad Urd timestamp {value!r}: use an int >= 0, a date, a datetime, a (date or "
+            "datetime, int >= 0) tuple, or their text (3, 2024-05-01, 2024-05-01T12:00, "
+            "2024-05-01+3)"
         )
 
     @classmethod

@@ -193,10 +193,16 @@ def test_build_chained_passes_the_named_job_of_the_session_read(urd, write_metho
         (lambda u: u.latest("counts"), "no session is open"),
         (lambda u: (u.begin("a", 1), u.begin("b", 1)), "still open"),
         (lambda u: (u.begin("a", 1), u.finish("b")), "the open session is 'tester/a'"),
-        (lambda u: (u.begin("a"), u.finish("a")), "no timestamp"),
+        (lambda u: (u.begin("a"), u.build("counter"), u.finish("a")), "no timestamp"),
+        (lambda u: (u.begin("a", 1), u.finish("a")), "built no jobs"),
+        (lambda u: (u.begin("a", 0), u.build("counter"), u.finish("a")), "timestamp 0 is special"),
+        (lambda u: u.since("a", -1), "bad Urd timestamp -1: use an int >= 0"),
+        (lambda u: u.peek("a", "2024-05-01+-1"), "bad Urd timestamp"),
+        (lambda u: u.begin("a", (datetime.date(2024, 5, 1), -1)), "bad Urd timestamp"),
         (
             lambda u: (
                 u.begin("x", 1),
+                u.build("counter"),
                 u.finish("x"),
                 u.begin("a", 1),
                 u.latest("x"),
@@ -214,24 +220,36 @@ def test_misuse_is_an_urd_error_saying_what_to_do(urd, call, message):
         call(urd)
 
 
-def _finish_many(workdir_path, start):
+def _finish_many(workdir_path, methods_dir, start):
     import accnb
     from accnb.job import WORKDIRS
 
     WORKDIRS.clear()
-    wd = accnb.Workdir(workdir_path, slices=1)
+    wd = accnb.Workdir(workdir_path, slices=2, methods=[methods_dir])
     urd = Urd(wd, user="tester", verbose=False)
     for ts in range(start, start + 50):
         urd.begin("busy", ts, caption="x" * 5000)
+        urd.build("counter", n=1)  # reused: the parent built it
         urd.finish("busy")
 
 
-def test_two_processes_finishing_sessions_at_once_lose_none(urd, wd):
+def test_two_processes_finishing_sessions_at_once_lose_none(urd, wd, methods_dir):
+    urd.workdir.build("counter", n=1)
     context = multiprocessing.get_context("fork")
-    procs = [context.Process(target=_finish_many, args=(wd.path, s)) for s in (0, 50)]
+    args = [(wd.path, methods_dir, start) for start in (1, 51)]
+    procs = [context.Process(target=_finish_many, args=a) for a in args]
     for p in procs:
         p.start()
     for p in procs:
         p.join()
     assert [p.exitcode for p in procs] == [0, 0]
-    assert urd.since("busy", -1) == list(range(100))
+    assert urd.since("busy", 0) == list(range(1, 101))
+
+
+def test_a_session_that_built_nothing_stays_open_to_build_in(urd):
+    urd.begin("counts", 1)
+    with pytest.raises(UrdError, match="built no jobs"):
+        urd.finish("counts")
+    job = urd.build("counter", n=1)
+    urd.finish("counts")
+    assert urd.peek("counts", 1).joblist == [job]
