@@ -410,7 +410,7 @@ def _convert_function(col, spec, base, fmt):
             raise ValueError(f"dataset_type: column {col!r}: {spec!r}: number takes only ':int'")
         return lambda raw: _number(raw, fmt != "int")
     if base in ("float64", "float32"):
-        return float
+        return _float
     if base in ("float64i", "float32i"):
         return _float_prefix
     if base.startswith("int"):
@@ -419,7 +419,7 @@ def _convert_function(col, spec, base, fmt):
     if base == "strbool":
         return lambda raw: raw.lower() not in FALSE_TEXTS
     if base == "floatbool":
-        return lambda raw: bool(float(raw))
+        return lambda raw: bool(_float(raw))
     if base == "floatbooli":
         return lambda raw: bool(_float_prefix(raw))
     if base in ("datetime", "date", "time", "datetimei", "datei", "timei"):
@@ -474,7 +474,9 @@ def _number(raw, allow_float):
         trimmed = text.rstrip(b"0")
         if trimmed.endswith(b"."):
             trimmed = trimmed[:-1]
-            if trimmed in (b"", b"+", b"-"):
+            if trimmed in (b"+", b"-") and not any(c in b"0123456789" for c in text):
+                raise ValueError("a sign and a point are no number")
+            if trimmed in (b"", b"+", b"-"):  # "." is 0 in the Accelerator too
                 return 0
             text = trimmed
     if any(c in text for c in b".eEnN"):
@@ -485,6 +487,13 @@ def _number(raw, allow_float):
     if value.bit_length() > NUMBER_MAX_BITS:
         raise ValueError(f"more than {NUMBER_MAX_BITS} bits")
     return value
+
+
+def _float(raw):
+    """float(), but without the "_" digit grouping the Accelerator's strtod() does not take."""
+    if b"_" in raw:
+        raise ValueError("'_' in a number")
+    return float(raw)
 
 
 def _float_prefix(raw):

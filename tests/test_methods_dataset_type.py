@@ -104,6 +104,22 @@ def test_defaults_replace_values_that_do_not_convert(wd, imported):
     assert values(job.dataset(), "a") == [1, None]
 
 
+@pytest.mark.parametrize(
+    ("spec", "texts", "expected"),
+    [
+        ("number", ["+.", "-.", ".", "-.0", "+0."], [None, None, 0, 0, 0]),
+        ("float64", ["1_000", "1.5"], [None, 1.5]),
+        ("floatbool", ["1_000", "2"], [None, True]),
+    ],
+)
+def test_texts_the_accelerator_refuses_do_not_convert(wd, imported, spec, texts, expected):
+    imp = imported("v\n" + "\n".join(texts) + "\n")
+    job = wd.build("dataset_type", source=imp, column2type=dict(v=spec), defaults=dict(v=None))
+    assert dict(
+        zip(imp.dataset().iterate(None, "v"), job.dataset().iterate(None, "v"), strict=True)
+    ) == {text.encode(): value for text, value in zip(texts, expected, strict=True)}
+
+
 def test_plus_none_makes_empty_texts_none(wd, imported):
     ds = typed(wd, imported("a,b\n,1\n2,3\n"), a="number+None").dataset()
     assert values(ds, "a") == [2, None]
