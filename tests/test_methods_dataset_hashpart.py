@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accnb import JobError
+from accnb.dataset.partition import slice_of
 
 
 @pytest.fixture
@@ -30,7 +31,15 @@ def test_equal_values_end_up_in_one_slice_and_nothing_is_lost(wd, imported):
         for k in ds.iterate(sliceno, "k"):
             slices_of.setdefault(k, set()).add(sliceno)
     assert all(len(s) == 1 for s in slices_of.values()) and len(slices_of) == 4
-    assert list(ds.iterate(0, "k", hashlabel="k")) == list(ds.iterate(0, "k"))
+
+
+def test_each_row_is_in_its_values_slice_in_the_sources_order(wd, imported):
+    imp = imported(TEXT)
+    ds = wd.build("dataset_hashpart", source=imp, hashlabel="k").dataset()
+    rows = list(imp.dataset().iterate(None, ["k", "v"]))  # source slice 0's rows, then 1's
+    for sliceno in range(2):
+        expected = [row for row in rows if slice_of(row[0], 2) == sliceno]
+        assert list(ds.iterate(sliceno, ["k", "v"])) == expected
 
 
 def test_each_source_in_the_chain_back_to_previous_gets_a_hashed_dataset(wd, imported):
