@@ -9,6 +9,12 @@ underline, blink, invert, strike (each also as not<attr>), the colours black, re
 yellow, blue, magenta, cyan, white (with a bright prefix and/or a bg suffix), default and
 defaultbg, and '#RRGGBB' or '#RRGGBBbg'.
 
+Not in accnb, of the Accelerator's colour forms (each is a ValueError here): the 256-colour
+palette ones, '#RGB' (digits 0-5), '#GG' (a grey, 00-1D) and 'XNN' (a palette index, 00-FF);
+names from the config file's [colour] section (e.g. 'build/warning', with its fallback to
+'warning', and its '<pre >post' literals); and the upper-case constants (colour.RED +
+text + colour.RESET).
+
 Whether to colour follows the Accelerator's rules (https://no-color.org/ and
 https://bixense.com/clicolors/), checked at import: CLICOLOR_FORCE other than "0" turns
 colour on; else NO_COLOR set (to anything) turns it off; else colour is on when stdout is a
@@ -21,6 +27,8 @@ from __future__ import annotations
 import os
 import sys
 import types
+from collections.abc import Callable
+from typing import Any, overload
 
 __all__ = ["colour", "disable", "enable", "enabled"]
 
@@ -59,8 +67,13 @@ def disable() -> None:
     enabled = False
 
 
-def colour(value, *attrs: str, reset: bool = False, force: bool = False):
-    """`value` (str or bytes) wrapped in the escapes for `attrs`, when colour is enabled.
+@overload
+def colour(value: bytes, *attrs: str, reset: bool = False, force: bool = False) -> bytes: ...
+@overload
+def colour(value: Any, *attrs: str, reset: bool = False, force: bool = False) -> str: ...
+def colour(value: Any, *attrs: str, reset: bool = False, force: bool = False) -> str | bytes:
+    """`value` (bytes, or anything as str) wrapped in the escapes for `attrs`, when colour is
+    enabled.
 
     Only the attributes set are turned off after it, so colours nest; reset=True resets
     everything before and after instead.
@@ -106,8 +119,8 @@ def _rgb(attr: str, want: str) -> list[str]:
     return [prefix, "2", r, g, b]
 
 
-def _attribute(name: str):
-    def one(value, reset: bool = False, force: bool = False):
+def _attribute(name: str) -> Callable[..., str | bytes]:
+    def one(value: Any, reset: bool = False, force: bool = False) -> str | bytes:
         return colour(value, name, reset=reset, force=force)
 
     one.__name__ = one.__qualname__ = name.lower()
@@ -115,7 +128,7 @@ def _attribute(name: str):
     return one
 
 
-def _isatty(stream) -> bool:
+def _isatty(stream: Any) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):  # None, or closed
@@ -129,7 +142,9 @@ __all__ += sorted(name.lower() for name in _CODES)
 class _CallableModule(types.ModuleType):
     """`from accnb import colour; colour(text, "red")`, as the Accelerator's colour object."""
 
-    def __call__(self, value, *attrs: str, reset: bool = False, force: bool = False):
+    def __call__(
+        self, value: Any, *attrs: str, reset: bool = False, force: bool = False
+    ) -> str | bytes:
         return colour(value, *attrs, reset=reset, force=force)
 
 

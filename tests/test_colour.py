@@ -97,3 +97,20 @@ def _enabled_in_child(env: dict, tty: bool) -> str:
 )
 def test_colour_is_on_for_a_terminal_unless_no_color_as_the_accelerator_decides(env, tty, expected):
     assert _enabled_in_child(env, tty) == expected
+
+
+def test_the_public_functions_have_type_hints():
+    import typing
+
+    for function in (colour.colour, colour.red):
+        assert {"value", "return"} <= set(typing.get_type_hints(function))
+    for function in (colour.enable, colour.disable):
+        assert "return" in typing.get_type_hints(function)
+
+
+@pytest.mark.parametrize("attr", ["#123", "#1D", "X10"])
+def test_the_accelerators_256_colour_forms_are_errors_the_docstring_names(coloured, attr):
+    with pytest.raises(ValueError, match=attr):
+        colour.colour("x", attr)
+    for form in ("'#RGB'", "'#GG'", "'XNN'", "[colour]"):
+        assert form in colour.__doc__
