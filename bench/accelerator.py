@@ -1,13 +1,18 @@
-"""The Accelerator's own dataset and trivial-job benchmarks, run beside accnb's in one run.
+"""The Accelerator's own dataset, trivial-job and thumbnail benchmarks, run beside accnb's.
 
-    python bench/accelerator.py [--build] [--reps 5]
+    python bench/accelerator.py [--build] [--reps 5] [--images DIR]
 
 Uses ../shared/anchor-bench (its methods and bench_ax.py, unchanged) and a venv outside the
 repository holding the `accelerator` package: `$SCRATCH/acc-venv` (SCRATCH defaults to the
 system temp dir; ACCNB_ACCELERATOR_VENV names another). `--build` (or `python -m bench
 --with-accelerator`) makes that venv with pip when it is missing, about 15 s. Each run makes a
 fresh project with `ax init --slices 2`, starts `ax server` on it, runs `bench_ax.py --only
-trivial` and `--only ds`, stops the server and removes the project.
+trivial` and `--only ds`, stops the server and removes the project. For the thumbnail
+pipeline, `AcceleratorSession.thumbs_rep(images)` runs the JPEG case of `bench_ax.py --only
+thumbs` once: its full build `ax run thumbs` (import_images, shapehist, thumbnailer,
+export_images) with a new NONCE, through bench_ax.py's own `ax_run`, without the BMP and
+draft cases and the no-op rebuilds (which accnb's figures do not use, and which take three
+times as long).
 
 Without the venv (or the anchor-bench folder) nothing runs, and the figures measured on this
 machine kind in ../shared/anchor-bench/RESULTS-accelerator.md stand in as the baseline.
@@ -46,10 +51,27 @@ FIXED = {
     "read_strings": 13_417_950.0,
     "new_job_ms": 28.0,
     "reused_job_ms": 5.0,
+    # Thumbnail pipeline, 400 JPEGs, thumbs JPEG: job exectime of import_images (s), and
+    # images / the wall of the whole `ax run thumbs` full build (8.36 s).
+    "thumbs_import_s": 4.012,
+    "thumbs_pipeline_ips": 47.9,
 }
 FIXED_SOURCE = "the Accelerator, RESULTS-accelerator.md"
 RUN_SOURCE = "the Accelerator, this run"
 NO_VENV = "skipped (no venv; run with --with-accelerator to build it)"
+
+# The first full build of bench_ax.py's bench_thumbs (JPEG, no draft), with its ax_run:
+# argv ANCHOR PROJ IMG_DIR OUT_JSON. Run by the venv's python (ax_run finds `ax` beside it).
+THUMBS_JPEG = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import bench_ax
+proj, imgdir, out = sys.argv[2:5]
+env = dict(IMG_DIR=imgdir, THUMB_FMT='JPEG', THUMB_DRAFT=0, NONCE=bench_ax.new_nonce())
+wall, times = bench_ax.ax_run(proj, 'thumbs', env)
+with open(out, 'w') as fh:
+    json.dump(dict(full_build_wall=wall, times=times), fh)
+"""
 
 
 @dataclass
@@ -57,7 +79,7 @@ class AcceleratorRun:
     """The Accelerator's figures from this run (one bench_ax.py json a rep), or why there are none."""
 
     skipped: str | None = None
-    reps: dict[str, list[dict]] = field(default_factory=dict)  # "ds"/"trivial" -> bench_ax jsons
+    reps: dict[str, list[dict]] = field(default_factory=dict)  # "ds"/"trivial"/"thumbs" -> jsons
     versions: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
 
@@ -88,6 +110,19 @@ class AcceleratorRun:
             for name, e in raw["dsbench"]["job_exectime"].items():
                 got.setdefault(name, []).append(e["median"])
         return got
+
+    def thumbs_details(self) -> str:
+        """Per rep of the thumbs JPEG full build: its wall and import_images' exectime."""
+        reps = self.reps.get("thumbs", [])
+        if not reps:
+            return ""
+        walls = ", ".join(f"{t['full_build_wall']:.2f}" for t in reps)
+        imports = ", ".join(f"{t['times']['import_images']['total']:.3f}" for t in reps)
+        thumbs = ", ".join(f"{t['times']['thumbnailer']['total']:.3f}" for t in reps)
+        return (
+            f"the Accelerator's `ax run thumbs` (JPEG), per rep, s: full build (wall) {walls}; "
+            f"job exectime import_images {imports}, thumbnailer {thumbs}"
+        )
 
 
 def venv_ready(venv: Path = VENV) -> bool:
@@ -209,6 +244,22 @@ class AcceleratorSession:
             return
         self.res.reps.setdefault(only, []).append(json.loads(out.read_text()))
 
+    def thumbs_rep(self, images: Path) -> None:
+        """One full `ax run thumbs` (JPEG) over the images (THUMBS_JPEG), kept in the run's reps.
+        A failure is logged and leaves the other figures of the run alone."""
+        if self.res.skipped:
+            return
+        out = self.base / "ax-thumbs.json"
+        out.unlink(missing_ok=True)
+        cmd = [str(self.venv / "bin" / "python"), "-c", THUMBS_JPEG, str(ANCHOR), str(self.proj),
+               str(images), str(out)]  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode:
+            tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
+            self.res.log.append(f"ax run thumbs (JPEG) failed: {' / '.join(tail)}")
+            return
+        self.res.reps.setdefault("thumbs", []).append(json.loads(out.read_text()))
+
     def _failed(self, e: BaseException) -> None:
         self.res.skipped = f"skipped (the run failed: {e})"
         self.res.reps.clear()
@@ -227,7 +278,8 @@ def figures(reps: dict[str, list[dict]]) -> dict[str, float]:
     """bench_ax.py's jsons (one a rep) as the figures accnb compares with: rows/s of the
     dataset jobs (rows / the fastest rep's exectime, as accnb's), ms per new and per reused
     trivial job (median over the reps of: 20 new jobs' `ax run`, or their no-op rerun, minus
-    an empty build's, over 20)."""
+    an empty build's, over 20); of the thumbs JPEG full build, the median over the reps of
+    import_images' job exectime (s) and of images / the whole `ax run`'s wall."""
     got: dict[str, float] = {}
     ds = [raw["dsbench"] for raw in reps.get("ds", [])]
     if ds:
@@ -247,16 +299,29 @@ def figures(reps: dict[str, list[dict]]) -> dict[str, float]:
         got["new_job_ms"] = per_job["wall"]
         if per_job["noop_wall"] > 0:  # else below what whole `ax run`s resolve: keep the fixed
             got["reused_job_ms"] = per_job["noop_wall"]
+    thumbs = reps.get("thumbs", [])
+    if thumbs:
+        got["thumbs_import_s"] = statistics.median(
+            t["times"]["import_images"]["total"] for t in thumbs
+        )
+        got["thumbs_pipeline_ips"] = statistics.median(
+            t["times"]["export_result"]["files"] / t["full_build_wall"] for t in thumbs
+        )
     return got
 
 
-def run(reps: int = 5, build: bool = False, say: Callable[[str], None] = print) -> AcceleratorRun:
-    """The Accelerator's benchmarks on their own, `reps` reps of each."""
+def run(
+    reps: int = 5, build: bool = False, say: Callable[[str], None] = print,
+    images: Path | None = None,
+) -> AcceleratorRun:  # fmt: skip
+    """The Accelerator's benchmarks on their own, `reps` reps of each (thumbs with `images`)."""
     res = AcceleratorRun()
     with AcceleratorSession(res, build, say=say) as acc:
         for _ in range(reps):
             acc.rep("trivial")
             acc.rep("ds")
+            if images is not None:
+                acc.thumbs_rep(images)
     return res
 
 
@@ -264,8 +329,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--build", action="store_true", help="make the venv when it is missing")
+    parser.add_argument("--images", type=Path, help="a folder of JPEGs: run `ax run thumbs` too")
     args = parser.parse_args()
-    res = run(args.reps, args.build)
+    res = run(args.reps, args.build, images=args.images)
     print(json.dumps(dict(skipped=res.skipped, versions=res.versions, measured=res.measured,
                           log=res.log, exectimes=res.ds_exectimes()), indent=1))  # fmt: skip
 

@@ -12,10 +12,12 @@ The Accelerator's side needs its own venv (bench/accelerator.py); `--with-accele
 makes it when missing. Without it, its fixed figures from
 ../shared/anchor-bench/RESULTS-accelerator.md are the baseline.
 
-bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator)`
-returning bench.table.Figure rows, those go into the table; otherwise its command line's
-output is added below the table. bench/gallery.py's page flip in a real browser joins the
-same way (marked skipped, with the reason, when Playwright or Chromium is missing).
+bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator, session)`
+returning bench.table.Figure rows, those go into the table (each of its reps also runs the
+Accelerator's `ax run thumbs` in the same AcceleratorSession, when the venv is there);
+otherwise its command line's output is added below the table. bench/gallery.py's page flip
+in a real browser joins the same way (marked skipped, with the reason, when Playwright or
+Chromium is missing).
 """
 
 from __future__ import annotations
@@ -183,8 +185,11 @@ def wait_for_quiet(limit: float, most: float = 0.3) -> tuple[float, float]:
             return waited, busy
 
 
-def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
-    """bench/thumbnails.py's figures, or its printed output; nothing when it does not exist."""
+def thumbnails(
+    reps: int, acc: AcceleratorRun, session: AcceleratorSession | None = None
+) -> tuple[list[Figure], str]:
+    """bench/thumbnails.py's figures and their details, or its printed output; nothing when
+    it does not exist. `session` runs the Accelerator's side in its reps."""
     path = HERE / "thumbnails.py"
     if not path.exists():
         return [], ""
@@ -194,7 +199,7 @@ def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        given = {"reps": reps, "accelerator": acc}
+        given = {"reps": reps, "accelerator": acc, "session": session}
         params = inspect.signature(module.figures).parameters
         try:
             got = module.figures(**{k: v for k, v in given.items() if k in params})
@@ -202,7 +207,8 @@ def thumbnails(reps: int, acc: AcceleratorRun) -> tuple[list[Figure], str]:
             return [], f"bench/thumbnails.py figures() failed: {type(e).__name__}: {e}"
         if isinstance(got, str):
             return [], got
-        return list(got), ""
+        got = list(got)
+        return got, "\n\n".join(f.extra["details"] for f in got if "details" in f.extra)
     done = subprocess.run(
         [sys.executable, str(path)],
         cwd=HERE.parent, capture_output=True, text=True,
@@ -326,7 +332,8 @@ def main(argv: list[str] | None = None) -> None:
             ax.rep("trivial")
             ds.rep()
             ax.rep("ds", "--rows", str(args.rows), "--strrows", str(args.strrows))
-    thumb_figures, thumb_text = thumbnails(args.reps, acc)
+        say(f"thumbnails ({time.perf_counter() - started:.0f} s)")
+        thumb_figures, thumb_text = thumbnails(args.reps, acc, ax)
     say(f"gallery page flips in a browser ({time.perf_counter() - started:.0f} s)")
     gallery_figures, gallery_text = gallery(args.reps, acc, args.quiet_wait, say)
     info["load after"] = load()

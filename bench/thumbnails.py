@@ -1,13 +1,16 @@
 """The thumbnail pipeline (import_images + thumbnailer) against plain Pillow on the same files.
 
-    python bench/thumbnails.py [--images DIR] [--reps 3]
+    python bench/thumbnails.py [--images DIR] [--reps 3] [--no-accelerator]
 
 The corpus is ../shared/anchor-bench/make_images.py's 400 JPEGs (made into DIR when it is
 missing: about 3 minutes). In one run, per rep: the Pool bound (Pillow `draft` + `thumbnail`
 + save in `multiprocessing.Pool(2)`, as anchor-bench/bench_pil.py's thumb_draft mode), then
-accnb's import_images and thumbnailer in a fresh workdir with 2 slices. The Accelerator's
-figures are the fixed ones of RESULTS-accelerator.md (its import 4.0 s, its whole pipeline
-47.9 images/s). Memory: the peak RSS of the thumbnailer's processes above what a fork
+accnb's import_images and thumbnailer in a fresh workdir with 2 slices, then, when its venv
+is there (bench/accelerator.py), the Accelerator's full `ax run thumbs` (JPEG) on the same
+files: its import_images job exectime is the baseline of "import_images alone" and its
+images / the build's wall the Accelerator's figure of the pipeline. Without the venv those
+are the fixed ones of RESULTS-accelerator.md (import 4.012 s, pipeline 47.9 images/s), and
+the row says which. Memory: the peak RSS of the thumbnailer's processes above what a fork
 inherits, measured in a small caller process, against the largest decoded image.
 """
 
@@ -29,15 +32,14 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.table import Figure, Target, markdown  # noqa: E402
+from bench.accelerator import RUN_SOURCE, AcceleratorRun, AcceleratorSession  # noqa: E402
+from bench.table import Figure, Target, fmt, markdown  # noqa: E402
 
 ANCHOR = HERE.parent.parent / "shared" / "anchor-bench"
 DEFAULT_IMAGES = Path(
     os.environ.get("ACCNB_BENCH_IMAGES", Path(tempfile.gettempdir()) / "accnb-corpus")
 )
 SIZE = (256, 256)
-ACCELERATOR_IMPORT_S = 4.012  # RESULTS-accelerator.md, job exectime import_images (380 MB)
-ACCELERATOR_PIPELINE_IPS = 47.9  # RESULTS-accelerator.md, ax run full build, thumbs JPEG
 
 
 def ensure_corpus(folder: Path, n: int = 400) -> list[Path]:
@@ -116,7 +118,13 @@ def largest_decoded(files: list[Path]) -> int:
     return max(w * h * 3 for w, h in (Image.open(f).size for f in files))
 
 
-def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
+def figures(
+    reps: int = 3, images: Path = DEFAULT_IMAGES, accelerator: AcceleratorRun | None = None,
+    session: AcceleratorSession | None = None,
+) -> list[Figure]:  # fmt: skip
+    """The figures; with `session` (a running AcceleratorSession filling `accelerator`) each
+    rep also runs the Accelerator's thumbs build, right after accnb's pipeline."""
+    acc = accelerator if accelerator is not None else AcceleratorRun(skipped="not run")
     files = ensure_corpus(images)
     for f in files:  # the page cache, for both sides
         f.read_bytes()
@@ -124,6 +132,8 @@ def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
     for _ in range(reps):
         bound.append(pool_bound(files))
         runs.append(pipeline(images))
+        if session is not None:
+            session.thumbs_rep(images)
     n = len(files)
     pool_ips = n / statistics.median(bound)
     pipeline_ips = n / statistics.median(r["wall"] for r in runs)
@@ -131,6 +141,20 @@ def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
     import_s = statistics.median(r["import"] for r in runs)
     peak, decoded = thumbnailer_peak_rss(images), largest_decoded(files)
     pool_source = "Pillow draft + thumbnail in Pool(2), this run"
+    import_base, import_source = acc.baseline("thumbs_import_s")
+    pipe_ips, pipe_source = acc.baseline("thumbs_pipeline_ips")
+    where, pipe_where = (
+        "this run" if source == RUN_SOURCE else "RESULTS-accelerator.md"
+        for source in (import_source, pipe_source)
+    )
+    listed = lambda xs, digits: ", ".join(f"{x:.{digits}f}" for x in xs)  # noqa: E731
+    details = (
+        f"Thumbnails, per rep, s: Pool bound {listed(bound, 2)}; accnb's pipeline (wall) "
+        f"{listed((r['wall'] for r in runs), 2)}, import_images "
+        f"{listed((r['import'] for r in runs), 3)}; "
+        + (acc.thumbs_details() or f"the Accelerator's: {acc.skipped or 'not measured'}")
+        + "."
+    )
     return [
         Figure(
             f"thumbnail pipeline, import + thumbnailer, {n} JPEGs",
@@ -139,7 +163,8 @@ def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
             pool_ips,
             pool_source,
             [Target("issue 6", min_ratio=0.85), Target("issue 10", min_ratio=1.0)],
-            accelerator=f"{ACCELERATOR_PIPELINE_IPS} images/s (RESULTS-accelerator.md)",
+            accelerator=f"{fmt(pipe_ips)} images/s (full `ax run thumbs`, {pipe_where})",
+            extra={"details": details},
         ),
         Figure(
             "thumbnailer alone",
@@ -153,11 +178,11 @@ def figures(reps: int = 3, images: Path = DEFAULT_IMAGES) -> list[Figure]:
             "import_images alone",
             import_s,
             "s",
-            ACCELERATOR_IMPORT_S,
-            "the Accelerator's import, RESULTS-accelerator.md",
+            import_base,
+            f"the Accelerator's import_images job exectime, {where}",
             [Target("issue 6", min_ratio=5), Target("issue 10", min_ratio=10)],
             lower_is_better=True,
-            accelerator=f"{ACCELERATOR_IMPORT_S} s (RESULTS-accelerator.md)",
+            accelerator=f"{fmt(import_base)} s ({where})",
         ),
         Figure(
             "thumbnailer peak RSS per process, above what a fork inherits",
@@ -175,8 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--no-accelerator", action="store_true", help="use its fixed figures")
     args = parser.parse_args()
-    print(markdown(figures(args.reps, args.images)))
+    acc = AcceleratorRun(skipped="skipped (--no-accelerator)" if args.no_accelerator else None)
+    say = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
+    with AcceleratorSession(acc, say=say) as session:
+        got = figures(args.reps, args.images, acc, session)
+    print(markdown(got))
+    print()
+    print(got[0].extra["details"])
 
 
 if __name__ == "__main__":
