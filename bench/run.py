@@ -111,6 +111,14 @@ class OverheadBench:
                     lower_is_better=True, accelerator=acc.cell(key, unit="ms"),
                 )
             )  # fmt: skip
+        forks_ms = median(self.forks) * 1000
+        res.append(
+            Figure(
+                "new trivial job, 2 slices, vs forking 3 bare processes", new_ms, "ms", forks_ms,
+                "3 bare forks of the bench process, this run",
+                [Target("issue 10: the job <= 1.5x the forks", min_ratio=0.667)], lower_is_better=True,
+            )
+        )  # fmt: skip
         return res
 
     def details(self) -> str:
