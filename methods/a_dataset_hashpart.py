@@ -1,5 +1,3 @@
-import json
-
 from accnb import OptionString
 
 description = r"""
@@ -37,7 +35,7 @@ def prepare(job, options, datasets):
         )
     if datasets.source is None:
         raise ValueError("dataset_hashpart: no source: give source=<a dataset or job>")
-    chain = datasets.source.chain(length=options.length, stop_ds=_source_of(datasets.previous))
+    chain = datasets.source.chain(length=options.length, stop_ds={datasets.previous: "source"})
     if not chain:
         raise ValueError(
             f"dataset_hashpart: source {datasets.source} is the source of previous "
@@ -74,11 +72,3 @@ def analysis(sliceno, options, prepare_res):
 
 def synthesis(prepare_res):
     return {dw.name: dw.finish().lines for _, dw, _ in prepare_res}
-
-
-def _source_of(previous):
-    """The dataset the job of `previous` was built from (where this job's chain stops)."""
-    if previous is None:
-        return None
-    setup = json.loads((previous.path.parent.parent / "setup.json").read_text())
-    return setup.get("datasets", {}).get("source")

@@ -1,5 +1,4 @@
 import datetime
-import json
 from math import isnan
 
 from accnb import OptionEnum, OptionString
@@ -54,7 +53,7 @@ def prepare(job, options, datasets, slices):
                 f"dataset_sort: can't sort on {col!r}: {source.columns[col].type} columns are "
                 "not ordered"
             )
-    chain = source.chain(stop_ds=_source_of(datasets.previous))
+    chain = source.chain(stop_ds={datasets.previous: "source"})
     if not chain:
         raise ValueError(
             f"dataset_sort: source {source} is the source of previous {datasets.previous}: "
@@ -139,11 +138,3 @@ def _sortable(kind, none_support, values):
 
 def _nan(v):
     return isinstance(v, float) and isnan(v)
-
-
-def _source_of(previous):
-    """The dataset the job of `previous` was built from (where this job's chain stops)."""
-    if previous is None:
-        return None
-    setup = json.loads((previous.path.parent.parent / "setup.json").read_text())
-    return setup.get("datasets", {}).get("source")

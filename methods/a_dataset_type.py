@@ -176,11 +176,7 @@ def synthesis(job, analysis_res, prepare_res):
 
 def _chain(source, previous, length):
     """The source datasets to type: back to (not including) the source of previous."""
-    stop = None
-    if previous is not None:
-        setup = json.loads((previous.path.parent.parent / "setup.json").read_text())
-        stop = setup.get("datasets", {}).get("source")
-    chain = source.chain(length=length, stop_ds=stop)
+    chain = source.chain(length=length, stop_ds={previous: "source"})
     if not chain:
         raise ValueError(
             f"dataset_type: source {source} is the source of previous {previous}: nothing new "

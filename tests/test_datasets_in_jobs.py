@@ -107,3 +107,35 @@ def test_numpy_reads_a_column_written_by_a_job(wd, write_method):
     ds = wd.build("write", n=9).dataset()
     values = ds.column("i").numpy()
     assert values.dtype.name == "int64" and sorted(values.tolist()) == list(range(9))
+
+
+CHAINED = """
+from accnb.dataset import DatasetWriter
+options = dict(n=1)
+datasets = ("previous",)
+
+def prepare(options, datasets):
+    dw = DatasetWriter(previous=datasets.previous)
+    dw.add("i", "int64")
+    return dw
+
+def analysis(sliceno, prepare_res, options):
+    prepare_res.write(options.n)
+"""
+
+
+def test_a_chain_stops_at_the_dataset_a_job_took_as_an_input(wd, write_method):
+    """The Accelerator's stop_ds={job: input name}: the job as a Job, an id or one of its
+    datasets; a None job stops nothing."""
+    write_method("chained", CHAINED)
+    first = wd.build("chained", n=1)
+    second = wd.build("chained", n=2, previous=first)
+    third = wd.build("chained", n=3, previous=second)
+    tip = third.dataset()
+    since_second = [f"{second}/default", f"{third}/default"]  # second took first as previous
+    assert tip.chain(stop_ds={second: "previous"}) == since_second
+    assert tip.chain(stop_ds={str(second): "previous"}) == since_second
+    assert tip.chain(stop_ds={second.dataset(): "previous"}) == since_second
+    assert tip.chain(stop_ds={first: "previous"}) == tip.chain()  # first took no previous
+    assert tip.chain(stop_ds={None: "previous"}) == tip.chain()
+    assert len(tip.chain()) == 3

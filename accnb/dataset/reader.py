@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import mmap
 import operator
 import os
@@ -461,7 +462,11 @@ class Dataset:
         )  # fmt: skip
 
     def chain(self, length: int = -1, reverse: bool = False, stop_ds: Any = None) -> DatasetChain:
-        """This dataset and its previous ones, at most `length`, stopping before stop_ds."""
+        """This dataset and its previous ones, at most `length`, stopping before stop_ds: a
+        dataset, or the Accelerator's {job: input name}, the dataset that job took as that
+        input (nothing stops the chain when the job, or its input, is None)."""
+        if isinstance(stop_ds, dict):
+            stop_ds = self._input_of(stop_ds)
         if stop_ds is not None and not isinstance(stop_ds, Dataset):
             stop_ds = layout.normalize_id(str(stop_ds))
         res = DatasetChain()
@@ -472,6 +477,28 @@ class Dataset:
         if not reverse:
             res.reverse()
         return res
+
+    def _input_of(self, job_and_name: dict) -> str | None:
+        """The id of the dataset a job (a Job, a job id, or one of its datasets) took as its
+        input `name`, from the job's setup.json."""
+        if len(job_and_name) != 1:
+            raise DatasetError(f"stop_ds={{job: input name}} names one job, not {job_and_name!r}")
+        ((job, name),) = job_and_name.items()
+        if not job:
+            return None
+        if isinstance(job, Dataset):
+            job_dir = job._dir.parent.parent
+        elif hasattr(job, "path"):
+            job_dir = Path(job.path)
+        else:
+            job_dir = self._root / str(job).partition("/")[0]
+        try:
+            inputs = json.loads((job_dir / "setup.json").read_text()).get("datasets", {})
+        except FileNotFoundError:
+            raise DatasetError(f"stop_ds: {job} is not a job of this workdir ({job_dir})") from None
+        if name in inputs and not isinstance(inputs[name], str | None):
+            raise DatasetError(f"stop_ds: input {name!r} of {job} is a list, not one dataset")
+        return inputs.get(name)
 
     # -- numpy and pandas
 
