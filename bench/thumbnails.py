@@ -114,6 +114,34 @@ def thumbnailer_peak_rss(images: Path) -> int:
     return int(done.stdout)
 
 
+CALLER_PROBE = """
+import os, resource, sys
+import accnb
+quiet = lambda part, text: None
+names = sorted(os.listdir(sys.argv[2]))
+with accnb.Workdir(sys.argv[1], slices=2) as wd:
+    imported = wd.build("import_images", directory=sys.argv[2],
+                        files=names[: int(sys.argv[3])], relay=quiet)
+    wd.build("thumbnailer", source=imported, relay=quiet)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def caller_peak_rss(images: Path, count: int) -> int:
+    """The peak RSS (bytes) of a process that builds import_images and thumbnailer on
+    `count` of the images: the caller's own, which the jobs' data should never enter."""
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [sys.executable, "-c", CALLER_PROBE, str(Path(tmp) / "c"), str(images), str(count)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return int(done.stdout)
+
+
+def mb(files: list[Path]) -> int:
+    return round(sum(f.stat().st_size for f in files) / 2**20)
+
+
 def largest_decoded(files: list[Path]) -> int:
     return max(w * h * 3 for w, h in (Image.open(f).size for f in files))
 
@@ -140,6 +168,7 @@ def figures(
     thumb_ips = n / statistics.median(r["thumbnailer"] for r in runs)
     import_s = statistics.median(r["import"] for r in runs)
     peak, decoded = thumbnailer_peak_rss(images), largest_decoded(files)
+    caller_small, caller = caller_peak_rss(images, n // 4), caller_peak_rss(images, n)
     pool_source = "Pillow draft + thumbnail in Pool(2), this run"
     import_base, import_source = acc.baseline("thumbs_import_s")
     pipe_ips, pipe_source = acc.baseline("thumbs_pipeline_ips")
@@ -191,6 +220,15 @@ def figures(
             decoded / 2**20,
             "the largest decoded image (w x h x 3)",
             [Target("issue 10", max_value=3 * decoded / 2**20)],
+            lower_is_better=True,
+        ),
+        Figure(
+            f"the caller's peak RSS, import + thumbnailer of {n} JPEGs ({mb(files)} MB)",
+            caller / 2**20,
+            "MB",
+            caller_small / 2**20,
+            f"the same for {n // 4} of them, a dataset a quarter the size",
+            [Target("issue 10: not growing with the dataset", max_value=caller_small / 2**20 + 2)],
             lower_is_better=True,
         ),
     ]
