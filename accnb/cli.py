@@ -164,6 +164,18 @@ def _parser() -> argparse.ArgumentParser:
     workdir_arg(du)
     du.set_defaults(command=cmd_du)
 
+    urd = commands.add_parser(
+        "urd",
+        help="show the Urd lists and sessions that build scripts recorded",
+        description="Without WHAT: every Urd list of the workdir. WHAT is a list (user/name, "
+        "or name for your own): its sessions; LIST/TIMESTAMP, LIST/latest or LIST/first: that "
+        "session's caption, jobs and the sessions it read; LIST/since/TIMESTAMP: the sessions "
+        "after it (as `ax urd`).",
+    )
+    urd.add_argument("what", nargs="?", metavar="WHAT")
+    workdir_arg(urd)
+    urd.set_defaults(command=cmd_urd)
+
     demo = commands.add_parser(
         "demo",
         help="sample images through import, thumbnails, shape histogram and export",
@@ -173,6 +185,56 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("directory", nargs="?", default="demo", metavar="DIR", help="default: ./demo")
     demo.set_defaults(command=cmd_demo)
     return parser
+
+
+def cmd_urd(args: argparse.Namespace) -> int:
+    wd = _open_workdir(args.workdir)
+    urd = Urd(wd, verbose=False)
+    lists = urd.list()
+    if not args.what:
+        if not lists:
+            print(f"no Urd lists in {wd.path} (a build script's urd.finish records them)")
+        else:
+            _print_table([(p, f"{len(urd.since(p, 0))} sessions") for p in lists], right=[1])
+        return 0
+    path, after, at = _urd_target(args.what, lists, urd.user)
+    if path not in lists:
+        raise UsageError(f"no Urd list {path!r} in {wd.path} (accnb urd lists them)")
+    if at is None:
+        for ts in urd.since(path, after):
+            session = urd.peek(path, ts)
+            jobs = len(session.joblist)
+            print(f"{ts}  {jobs} job{'s' * (jobs != 1)}  {session.caption}".rstrip())
+        return 0
+    session = urd.peek(path, at)
+    if not session:
+        raise UsageError(f"no session {at} in Urd list {path!r} (accnb urd {path} lists them)")
+    _field("list", path)
+    _field("timestamp", session.timestamp)
+    _field("caption", session.caption or "-")
+    for dep, read in session.deps.items():
+        _field("read", f"{dep} at {read.timestamp}")
+    print("jobs")
+    rows = [(getattr(job, "urd_name", job.method), str(job)) for job in session.joblist]
+    _print_table(rows, indent="  ")
+    return 0
+
+
+def _urd_target(what: str, lists: list[str], user: str) -> tuple[str, Any, Any]:
+    """(list, since, session) from `accnb urd`'s WHAT: LIST, LIST/since/TS or LIST/TS, where
+    LIST is user/name or a name of `user`'s."""
+    parts = what.split("/")
+    if "since" in parts[1:]:
+        cut = parts.index("since", 1)
+        return _urd_list("/".join(parts[:cut]), user), "/".join(parts[cut + 1 :]) or 0, None
+    own = len(parts) == 2 and what not in lists and _urd_list(parts[0], user) in lists
+    if len(parts) >= 3 or own:  # LIST/TS: a two-part WHAT is a list unless NAME/TS fits
+        return _urd_list("/".join(parts[:-1]), user), None, parts[-1]
+    return _urd_list(what, user), 0, None
+
+
+def _urd_list(name: str, user: str) -> str:
+    return name if "/" in name else f"{user}/{name}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

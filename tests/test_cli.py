@@ -350,3 +350,45 @@ def test_demo_runs_the_image_pipeline_from_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "17 imported, 4 rejected" in result.stdout
     assert len(list((tmp_path / "here" / "workdir").glob("workdir-3/export/**/*.jpg"))) == 17
+
+
+# --- accnb urd
+
+
+def test_urd_shows_lists_sessions_and_one_session_as_ax_urd_does(project):
+    script(
+        project,
+        "sessions.py",
+        "for ts in (1, 2):\n"
+        '    urd.begin("me/sums", ts, caption=f"run {ts}")\n'
+        '    urd.build("sums", n=10 * ts)\n'
+        '    urd.finish("me/sums")',
+    )
+    ok(accnb(project, "run", "sessions.py"))
+    assert ok(accnb(project, "urd")).split() == ["me/sums", "2", "sessions"]
+    assert ok(accnb(project, "urd", "me/sums")).splitlines() == [
+        "1  1 job  run 1",
+        "2  1 job  run 2",
+    ]
+    assert ok(accnb(project, "urd", "me/sums/since/1")).splitlines() == ["2  1 job  run 2"]
+    latest = ok(accnb(project, "urd", "me/sums/latest"))
+    assert "run 2" in latest and "timestamp" in latest
+    jobs = latest.split("jobs\n")[1].split()
+    assert jobs[0] == "sums" and jobs[1].startswith("workdir-")
+    first = ok(accnb(project, "urd", "me/sums/1"))
+    assert "run 1" in first and jobs[1] not in first  # another job: n differed
+
+
+def test_urd_names_what_is_missing_in_one_line(project):
+    ok(accnb(project, "run"))  # a workdir whose build script records no session
+    assert "no Urd lists" in ok(accnb(project, "urd"))
+    assert "no Urd list 'me/nothing'" in assert_one_line_error(
+        accnb(project, "urd", "me/nothing"), 2
+    )
+    script(project, "one.py", 'urd.begin("mine", 1)\nurd.build("sums")\nurd.finish("mine")')
+    ok(accnb(project, "run", "one.py"))
+    own = os.environ.get("USER") or "accnb"
+    assert f"{own}/mine" in ok(accnb(project, "urd"))
+    assert "timestamp" in ok(accnb(project, "urd", "mine/1"))  # NAME/TS: a list of your own
+    missing = assert_one_line_error(accnb(project, "urd", "mine/2"), 2)
+    assert f"no session 2 in Urd list '{own}/mine'" in missing
