@@ -1,4 +1,4 @@
-"""The `accnb` command: run build scripts, list and show jobs and methods, remove garbage.
+"""The `accnb` command: run build scripts, show jobs, methods and Urd sessions, remove garbage.
 
 Exit codes: 0 done, 1 something failed (a job, a build script, a method that does not
 load), 2 the command line is wrong (argparse's usage errors, and a build script, workdir,
