@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
+from accnb.dataset.partition import slice_of
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -90,3 +93,24 @@ def test_the_thumbnails_notebook_imports_appends_counts_shows_and_exports(tmp_pa
         thumb = Image.open(io.BytesIO(base64.b64decode(output.data["image/jpeg"])))
         assert max(thumb.size) == 128
     assert "'files': 17" in plain(by_source['exported = build("export_images", source=thumbs)'])
+
+
+def test_the_csv_notebook_types_partitions_chains_and_records_the_months(tmp_path):
+    cells = execute("05-csv-and-urd.ipynb", tmp_path)
+    header, *slices = text(cells[1]).splitlines()[-3:]  # after what the jobs printed
+    assert header.startswith("{'amount': 'float64', 'date': 'date', 'shop': 'unicode'} shop ")
+    seen = []
+    for line in slices:  # each slice holds whole shops, sorted by date
+        sliceno, shown = line.split(" ", 1)
+        rows = eval(shown, {"datetime": datetime})
+        assert rows  # the four shops do not all hash to one slice
+        assert [day for day, _, _ in rows] == sorted(day for day, _, _ in rows)
+        assert all(slice_of(shop, 2) == int(sliceno) for _, shop, _ in rows)
+        seen += rows
+    assert sorted(amount for _, _, amount in seen) == [1.0, 2.5, 3.25, 7.0, 8.0, 12.5]
+    assert text(cells[2]).splitlines()[-1] == "[(1, '2024-01'), (2, '2024-02'), (3, '2024-03')]"
+    assert text(cells[3]).splitlines() == [
+        "3 datasets in the chain",
+        "all months: 75.5",
+    ]  # 34.25 + 13.5 + 27.75
+    assert text(cells[4]).strip().endswith("reused: True")
