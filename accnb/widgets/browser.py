@@ -15,7 +15,7 @@ from ..dataset import Dataset
 from .cells import cell
 from .rows import ALL_SLICES, SLICE_CHOICE, RowIndex
 from .static import columns_cells, dataset_html, dataset_summary
-from .views import TableView
+from .views import TableView, link_button
 
 
 class DatasetBrowser(widgets.VBox):
@@ -126,26 +126,19 @@ class DatasetBrowser(widgets.VBox):
         parent = ds.parent
         for p in parent if isinstance(parent, tuple) else (parent,) if parent is not None else ():
             buttons.append(
-                self._button(f"parent {p.id}", "accnb-browser-parent", lambda _, p=p: self.show(p))
+                link_button(f"parent {p.id}", "accnb-browser-parent", lambda _, p=p: self.show(p))
             )
         if ds.previous is not None:
             prev = ds.previous
             buttons.append(
-                self._button(
+                link_button(
                     f"previous {prev.id}", "accnb-browser-previous", lambda _: self.show(prev)
                 )
             )
         buttons.append(
-            self._button(f"job {ds.jobid}", "accnb-browser-job", lambda _: self.open_job())
+            link_button(f"job {ds.jobid}", "accnb-browser-job", lambda _: self.open_job())
         )
         return buttons
-
-    @staticmethod
-    def _button(text: str, css: str, callback: Any) -> widgets.Button:
-        b = widgets.Button(description=text, tooltip=text, layout={"width": "auto"})
-        b.add_class(css)
-        b.on_click(callback)
-        return b
 
     # -- the values
 

@@ -13,6 +13,7 @@ import traitlets as t
 from ..errors import AccnbError
 from ..job import Job
 from .graph import graph_svg, input_ids, job_of
+from .views import link_button
 
 _repr = reprlib.Repr()
 _repr.maxstring = 300
@@ -109,7 +110,7 @@ class JobView(widgets.VBox):
         ] or [widgets.Label("none")]
         found = job.datasets
         self.datasets.children = [
-            self._button(
+            link_button(
                 f"{ds.name} ({len(ds)} rows)",
                 "accnb-job-dataset",
                 lambda _, ds=ds: self.open_dataset(ds),
@@ -144,14 +145,7 @@ class JobView(widgets.VBox):
             def open_it(_: Any) -> None:
                 self.show(job_of(job, some_id))
 
-        return self._button(text, "accnb-job-input", open_it)
-
-    @staticmethod
-    def _button(text: str, css: str, callback: Any) -> widgets.Button:
-        b = widgets.Button(description=text, tooltip=text, layout={"width": "auto"})
-        b.add_class(css)
-        b.on_click(callback)
-        return b
+        return link_button(text, "accnb-job-input", open_it)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         data = super()._repr_mimebundle_(**kwargs)

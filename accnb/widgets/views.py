@@ -11,9 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import anywidget
+import ipywidgets as widgets
 import traitlets as t
 
 JS = Path(__file__).parent / "js"
+
+
+def link_button(text: str, css: str, callback: Any) -> widgets.Button:
+    """A button that reads as a link to `text` (a job, a dataset) and calls `callback`."""
+    b = widgets.Button(description=text, tooltip=text, layout={"width": "auto"})
+    b.add_class(css)
+    b.on_click(callback)
+    return b
 
 
 def _source(name: str) -> str:
