@@ -197,13 +197,8 @@ class _SliceRun:
         try:
             status, code = future.result()
         except BaseException as e:  # noqa: BLE001 - the task, its worker or the cluster failed
-            runner.record_failure(
-                path,
-                f"analysis({n})",
-                type(e).__name__,
-                f"slice {n} failed on the Dask cluster: {e}",
-                sliceno=n,
-                name=f".failed.{n}.json",
+            runner.record_slice_failure(
+                path, n, type(e).__name__, f"slice {n} failed on the Dask cluster: {e}"
             )
             status, code = "failed", 0
         if status == "ok":
@@ -406,13 +401,8 @@ def _slice_task(
     try:
         method = _worker_method(ref)
     except Exception as e:  # noqa: BLE001 - reported like a failure of the slice
-        runner.record_failure(
-            path,
-            f"analysis({sliceno})",
-            type(e).__name__,
-            f"{e} (on the Dask worker {get_worker().address})",
-            sliceno=sliceno,
-            name=f".failed.{sliceno}.json",
+        runner.record_slice_failure(
+            path, sliceno, type(e).__name__, f"{e} (on the Dask worker {get_worker().address})"
         )
         return "failed", 0
     spec = JobSpec(method, jobid, path, slices, params=None, workdir=None)
@@ -431,7 +421,7 @@ def _slice_task(
     )
     if status == 0:
         return "ok", 0
-    if (path / f".failed.{sliceno}.json").exists():
+    if (path / runner.slice_failure_file(sliceno)).exists():
         return "failed", 0
     return "exit", status
 
@@ -523,14 +513,12 @@ def _slice_process(spec: JobSpec, sliceno: int, keep_results: bool, output_fd: i
         _restore_writers(states)
         values = pickle.loads(blob)
     except Exception as e:  # noqa: BLE001 - e.g. a module prepare_res needs is not installed here
-        runner.record_failure(
+        runner.record_slice_failure(
             spec.path,
-            f"analysis({sliceno})",
+            sliceno,
             type(e).__name__,
             f"prepare_res could not be unpickled on a Dask worker: {e}",
             runner.format_method_traceback(e),
-            sliceno,
-            f".failed.{sliceno}.json",
         )
         return 1
     spec.params = values["params"]

@@ -527,7 +527,7 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
         return 1
     except BaseException as e:  # noqa: BLE001 - reported to the caller as JobError
         dataset_writer._discard_all()
-        _report(spec.path, part, e, FAILED)
+        _report(spec.path, part, e)
         return 1
 
 
@@ -708,14 +708,35 @@ def run_slice(spec: JobSpec, sliceno: int, values: dict, keep_results: bool) -> 
             save_slice_result(spec.path, sliceno, result)
         dataset_writer._end_slice(sliceno)
     except BaseException as e:  # noqa: BLE001 - reported to the job process by file
-        _report(spec.path, f"analysis({sliceno})", e, f".failed.{sliceno}.json", sliceno)
+        record_slice_failure(
+            spec.path, sliceno, type(e).__name__, str(e), format_method_traceback(e)
+        )
         return False
     return True
 
 
+def slice_failure_file(sliceno: int) -> str:
+    """Where a slice records its own failure, for the job process to make it the job's."""
+    return f".failed.{sliceno}.json"
+
+
+def record_slice_failure(
+    job_path: Path, sliceno: int, exc_type: str, message: str, tb: str = ""
+) -> None:
+    record_failure(
+        job_path,
+        f"analysis({sliceno})",
+        exc_type,
+        message,
+        tb,
+        sliceno,
+        slice_failure_file(sliceno),
+    )
+
+
 def promote_slice_failure(job_path: Path, sliceno: int, description: str, killed: bool) -> None:
     """Make a slice's failure the job's: its own report, or `description` when it left none."""
-    report = job_path / f".failed.{sliceno}.json"
+    report = job_path / slice_failure_file(sliceno)
     try:
         report.rename(job_path / FAILED)
     except FileNotFoundError:
@@ -735,11 +756,9 @@ def _call(method: Method, part: str, values: dict) -> Any:
     return func(**{name: values[name] for name in method.arguments[part]})
 
 
-def _report(
-    job_path: Path, part: str, exc: BaseException, name: str, sliceno: int | None = None
-) -> None:
-    tb = format_method_traceback(exc)
-    record_failure(job_path, part, type(exc).__name__, str(exc), tb, sliceno, name)
+def _report(job_path: Path, part: str, exc: BaseException) -> None:
+    """Make an exception in prepare or synthesis the job's failure."""
+    record_failure(job_path, part, type(exc).__name__, str(exc), format_method_traceback(exc))
 
 
 def format_method_traceback(exc: BaseException) -> str:
