@@ -38,17 +38,9 @@ import distributed  # noqa: E402
 import accnb  # noqa: E402
 from accnb.dask_executor import DaskExecutor  # noqa: E402
 from accnb.demo import make_samples  # noqa: E402
+from bench.overhead import TRIVIAL  # noqa: E402
 
 MAKE_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "anchor-bench" / "make_images.py"
-TRIVIAL = """
-options = dict(n=0)
-
-def analysis(sliceno):
-    return sliceno
-
-def synthesis(analysis_res):
-    return sum(analysis_res) + options.n
-"""
 
 
 def quiet(part: str, text: str) -> None:
