@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import json
 import mmap
 import operator
 import os
@@ -480,22 +479,20 @@ class Dataset:
 
     def _input_of(self, job_and_name: dict) -> str | None:
         """The id of the dataset a job (a Job, a job id, or one of its datasets) took as its
-        input `name`, from the job's setup.json."""
+        input `name` (the job's params.datasets)."""
+        from ..job import Job  # the one place a dataset looks at a job (ARCHITECTURE.md)
+
         if len(job_and_name) != 1:
             raise DatasetError(f"stop_ds={{job: input name}} names one job, not {job_and_name!r}")
         ((job, name),) = job_and_name.items()
         if not job:
             return None
         if isinstance(job, Dataset):
-            job_dir = job._dir.parent.parent
-        elif hasattr(job, "path"):
-            job_dir = Path(job.path)
-        else:
-            job_dir = self._root / str(job).partition("/")[0]
-        try:
-            inputs = json.loads((job_dir / "setup.json").read_text()).get("datasets", {})
-        except FileNotFoundError:
-            raise DatasetError(f"stop_ds: {job} is not a job of this workdir ({job_dir})") from None
+            job = Job(job.jobid, job._dir.parent.parent)
+        elif not isinstance(job, Job):
+            jobid = str(job).partition("/")[0]
+            job = Job(jobid, self._root / jobid)
+        inputs = job.params.get("datasets") or {}
         if name in inputs and not isinstance(inputs[name], str | None):
             raise DatasetError(f"stop_ds: input {name!r} of {job} is a list, not one dataset")
         return inputs.get(name)
