@@ -680,8 +680,11 @@ class _Slice:
         self.sliceno, self.pid, self.report_fd = sliceno, pid, report_fd
         os.set_blocking(report_fd, False)
         self.pidfd = os.pidfd_open(pid)
-        self.fds = (report_fd, self.pidfd)
         self.report = bytearray()
+
+    @property
+    def fds(self) -> tuple[int, int]:
+        return self.report_fd, self.pidfd
 
 
 def _stop(slices) -> None:
