@@ -35,6 +35,7 @@ from .dataset import writer as dataset_writer
 from .dataset.types import TYPES
 from .job import FAILED, WORKDIRS, workdir_name
 from .method import Method, folder_package, load, load_helper_module
+from .results import save_slice_result
 from .runner import JobSpec, SliceFailed, promote_slice_failure, run_slice
 from .store import write_pickle
 
@@ -71,13 +72,13 @@ class DaskExecutor:
         return f"DaskExecutor({self.address!r})"
 
     def run_slices(
-        self, spec: JobSpec, values: dict, outputs: dict[str, int], keep_results: bool
+        self, spec: JobSpec, values: dict, outputs: dict[str, int], results: dict | None
     ) -> list[float]:
         _write_payload(spec, values)
         try:
             client = _connect(spec, self.address)
             try:
-                return _SliceRun(client, spec, outputs, keep_results).wait()
+                return _SliceRun(client, spec, outputs, results is not None).wait()
             finally:
                 client.close()
         finally:
@@ -529,7 +530,11 @@ def _slice_process(spec: JobSpec, sliceno: int, keep_results: bool, output_fd: i
         spec.params.jobs,
     )
     current.job, current.workdir, current.slices = values["job"], None, spec.slices
-    ok = run_slice(spec, sliceno, values, keep_results)
+
+    def keep(result: Any) -> None:
+        save_slice_result(spec.path, sliceno, pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+
+    ok = run_slice(spec, sliceno, values, keep if keep_results else None)
     sys.stdout.flush()
     sys.stderr.flush()
     runner.flush_c_stdio()

@@ -8,15 +8,15 @@ from numbers import Number
 from pathlib import Path
 from typing import Any
 
-from .store import write_pickle
+from .store import write_direct
 
 
 def slice_result_path(job_path: Path, sliceno: int) -> Path:
     return job_path / f".analysis.{sliceno}.pickle"
 
 
-def save_slice_result(job_path: Path, sliceno: int, value: Any) -> None:
-    write_pickle(slice_result_path(job_path, sliceno), value)
+def save_slice_result(job_path: Path, sliceno: int, pickled: bytes) -> None:
+    write_direct(slice_result_path(job_path, sliceno), pickled)
 
 
 class AnalysisResults:
@@ -26,9 +26,11 @@ class AnalysisResults:
     as a list is a common bug.
     """
 
-    def __init__(self, job_path: Path, slices: int | list[int]) -> None:
+    def __init__(self, job_path: Path, slices: int | list[int], received: dict[int, bytes]) -> None:
+        """`received`: the slices' pickled results that came in memory; the others are
+        in the slices' files."""
         numbers = range(slices) if isinstance(slices, int) else slices
-        self._paths = [slice_result_path(job_path, n) for n in numbers]
+        self._sources = [received.get(n) or slice_result_path(job_path, n) for n in numbers]
         self._iter: Iterator[Any] | None = None
         self._done = False
 
@@ -37,7 +39,7 @@ class AnalysisResults:
 
     def __next__(self) -> Any:
         if self._iter is None:
-            self._iter = (self._load(path) for path in self._paths)
+            self._iter = (self._load(source) for source in self._sources)
         try:
             return next(self._iter)
         except StopIteration:
@@ -47,8 +49,10 @@ class AnalysisResults:
             raise
 
     @staticmethod
-    def _load(path: Path) -> Any:
-        with open(path, "rb") as fh:
+    def _load(source: bytes | Path) -> Any:
+        if isinstance(source, bytes):
+            return pickle.loads(source)
+        with open(source, "rb") as fh:
             return pickle.load(fh)
 
     def merge_auto(self) -> Any:

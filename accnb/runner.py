@@ -22,12 +22,14 @@ only.
 
 from __future__ import annotations
 
+import _signal
 import codecs
 import ctypes
 import gc
 import json
 import logging
 import os
+import pickle
 import selectors
 import signal
 import sys
@@ -37,7 +39,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import current, output, threadpools
 from .dataset import writer as dataset_writer
@@ -46,7 +48,7 @@ from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
 from .results import AnalysisResults, save_slice_result
-from .store import read_json, write_json
+from .store import read_json, write_direct, write_json
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
@@ -59,10 +61,25 @@ def _load_libc() -> ctypes.CDLL | None:
         return None
 
 
+def _c_function(name: str) -> Callable[..., int] | None:
+    """A libc function resolved here, once: resolving it in each child costs that child
+    page copies (a forked child copies every page it writes, at a few µs each)."""
+    return getattr(_LIBC, name, None)
+
+
 _LIBC = _load_libc()
+_PRCTL = _c_function("prctl")
+_FFLUSH = _c_function("fflush")
+_PR_SET_PDEATHSIG = 1
+_SIGKILL, _SIGINT, _SIGTERM, _SIG_DFL = map(
+    int, (signal.SIGKILL, signal.SIGINT, signal.SIGTERM, signal.SIG_DFL)
+)
 _TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
 _PRIVATE_FDS: set[int] = set()  # fds that no forked child may hold: a job's report pipe
-_exiting: list[int] = []  # children that reported success and may still be exiting
+_exiting: list[int] = []
+_SEND_LIMIT = (
+    1 << 20
+)  # a slice's pickled result up to this size goes on its report pipe  # children that reported success and may still be exiting
 _ARGS = {
     "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
     "analysis": {
@@ -111,6 +128,8 @@ class JobSpec:
     def __post_init__(self) -> None:
         if self.executor is None:
             self.executor = ForkExecutor()
+        # Made here, in the caller: made in the job process, it would cost 50 page copies.
+        self.job = CurrentJob(self.jobid, self.path)
 
 
 def check_arguments(method: Method) -> None:
@@ -159,7 +178,7 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
         _, status = os.waitpid(pid, 0)
         raise _job_error(spec, os.waitstatus_to_exitcode(status))
     _exiting.append(pid)
-    timings = json.loads(report)
+    timings = json.loads(_report_body(report))
     timings["total"] = time.time() - started
     return timings
 
@@ -171,6 +190,7 @@ def fork() -> int:
     """os.fork, for children that only run accnb's code and a method, then os._exit."""
     sys.stdout.flush()
     sys.stderr.flush()
+    child_streams()
     with warnings.catch_warnings():
         # Python 3.12+: "This process is multi-threaded, use of fork() may lead to
         # deadlocks in the child." Our children touch none of the parent's threads.
@@ -197,17 +217,33 @@ def reap_exited() -> None:
 
 
 def _read_report(fd: int, report: bytearray) -> bool | None:
-    """Read what there is of a report (a line): True when the line is whole, None when the
-    pipe closed without it, False when more may come."""
-    while not report.endswith(b"\n"):
+    """Read what there is of a report (a line with the body's length, then the body):
+    True when it is whole, None when the pipe closed without it, False when more may come."""
+    while not _whole(report):
         try:
-            data = os.read(fd, 65536)
+            data = os.read(fd, 1 << 20)
         except BlockingIOError:
             return False
         if not data:
             return None
         report += data
     return True
+
+
+def _whole(report: bytearray) -> bool:
+    end = report.find(b"\n")
+    return end >= 0 and len(report) > end + int(report[:end])
+
+
+def _report_body(report: bytearray) -> bytes:
+    return bytes(report[report.index(b"\n") + 1 :])
+
+
+def _report_success(fd: int, body: bytes) -> None:
+    data = memoryview(b"%d\n%s" % (len(body), body))
+    while data:
+        data = data[os.write(fd, data) :]
+    os.close(fd)
 
 
 def _relay_until_reported(
@@ -401,23 +437,25 @@ def become_child(output_fd: int, leader: bool) -> None:
     if leader:
         os.setpgid(0, 0)  # the caller stops the whole job by killing this group
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # _signal, not signal.signal: that one turns the old handler into an enum member and,
+    # for Python's own SIGINT handler, makes and catches a ValueError doing so (150 µs).
+    _signal.signal(_SIGINT, _SIG_DFL)
+    _signal.signal(_SIGTERM, _SIG_DFL)
     _redirect_output(output_fd)
 
 
 def _die_with_parent() -> None:
     """Linux only: SIGKILL this process when the process that forked it dies."""
-    parent = os.getppid()
-    if _LIBC is None or not hasattr(_LIBC, "prctl"):
+    if _PRCTL is None:
         return
-    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    parent = os.getppid()
+    _PRCTL(_PR_SET_PDEATHSIG, _SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
 def _redirect_output(fd: int) -> None:
-    """Point fd 1 and 2 and fresh sys.stdout/sys.stderr at `fd`.
+    """Point fd 1 and 2, and sys.stdout and sys.stderr, at `fd`.
 
     The old sys.stdout may be a kernel's stream that talks to its sockets; it must not be
     used here, so logging handlers that wrote to it are moved to the new streams too.
@@ -427,19 +465,46 @@ def _redirect_output(fd: int) -> None:
         old[0].flush()
     except Exception:  # noqa: BLE001 - a kernel stream may refuse in a child
         pass
+    placeholder, out, err = child_streams()
     os.dup2(fd, 1)
     os.dup2(fd, 2)
+    os.dup2(fd, placeholder, inheritable=False)
     if fd > 2:
         os.close(fd)
-    sys.stdout = open(
-        1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
-    )
-    sys.stderr = open(
-        2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
-    )
+    sys.stdout, sys.stderr = out, err
     for handler in logging.root.handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream in old:
             handler.stream = sys.stderr
+
+
+_child_streams: tuple[int, TextIO, TextIO] | None = None
+
+
+def child_streams() -> tuple[int, TextIO, TextIO]:
+    """The sys.stdout and sys.stderr of forked children, made once, in the caller.
+
+    Making a text stream costs a forked child about 40 page copies (150 µs). These two
+    write to a placeholder fd, a pipe of the caller's that nobody reads (so never seekable,
+    whatever the caller's own stdout is); a child points the placeholder at its own pipe.
+    The caller never writes to them.
+    """
+    global _child_streams
+    if _child_streams is None:
+        read_end, placeholder = os.pipe()
+        os.close(read_end)
+
+        def stream() -> TextIO:
+            return open(  # noqa: SIM115 - lives as long as the process
+                placeholder,
+                "w",
+                buffering=1,
+                encoding="utf-8",
+                errors="backslashreplace",
+                closefd=False,
+            )
+
+        _child_streams = (placeholder, stream(), stream())
+    return _child_streams
 
 
 def _switch_output(fd: int) -> None:
@@ -451,14 +516,14 @@ def _switch_output(fd: int) -> None:
 
 def flush_c_stdio() -> None:
     """C libraries buffer their own stdout; flush it before the fd changes or we exit."""
-    if _LIBC is not None:
-        _LIBC.fflush(None)
+    if _FFLUSH is not None:
+        _FFLUSH(None)
 
 
 def _enter_job(spec: JobSpec) -> dict[str, Any]:
     """Make this process the job's: accnb.current, the method's module globals (as the
     Accelerator sets them), and the values its functions' arguments are injected from."""
-    job = CurrentJob(spec.jobid, spec.path)
+    job = spec.job
     current.job, current.workdir, current.slices = job, spec.workdir, spec.slices
     params = spec.params
     module = spec.method.module
@@ -481,7 +546,6 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
     output.reporter_factory = Reporter  # subjobs print to our pipe, never to a kernel display
     os.chdir(spec.path)  # as in the Accelerator: relative file names land in the job
     values = _enter_job(spec)
-    job = values["job"]
     timings: dict[str, Any] = {}
     part = "prepare"
     try:
@@ -493,16 +557,17 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
         except FinishEarly as finish:
             finished_early = True
             if finish.result is not None:
-                job.save(finish.result, RESULT)
+                _save_result(spec.path, finish.result)
         dataset_writer._finish_all()
         timings["prepare"] = time.monotonic() - t
         if finished_early:
             return _job_done(timings, outputs, report_fd)
         part = "analysis"
         t = time.monotonic()
-        keep_results = "analysis_res" in spec.method.arguments.get("synthesis", ())
+        wanted = "analysis_res" in spec.method.arguments.get("synthesis", ())
+        results: dict[int, bytes] | None = {} if wanted else None
         if spec.method.function("analysis") is not None:
-            timings["per_slice"] = spec.executor.run_slices(spec, values, outputs, keep_results)
+            timings["per_slice"] = spec.executor.run_slices(spec, values, outputs, results)
         else:
             for n in range(spec.slices):
                 os.close(outputs.pop(str(n)))
@@ -511,14 +576,14 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
         _switch_output(outputs.pop("synthesis"))
         current.part = "synthesis"
         t = time.monotonic()
-        if keep_results:
-            values["analysis_res"] = AnalysisResults(spec.path, spec.slices)
+        if results is not None:
+            values["analysis_res"] = AnalysisResults(spec.path, spec.slices, results)
         try:
             result = _call(spec.method, "synthesis", values)
         except FinishEarly as finish:
             result = finish.result
         if result is not None:
-            job.save(result, RESULT)
+            _save_result(spec.path, result)
         dataset_writer._finish_all()
         timings["synthesis"] = time.monotonic() - t
         return _job_done(timings, outputs, report_fd)
@@ -529,6 +594,14 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
         dataset_writer._discard_all()
         _report(spec.path, part, e)
         return 1
+
+
+def _save_result(job_path: Path, result: Any) -> None:
+    write_direct(job_path / RESULT, _pickle(result))
+
+
+def _pickle(value: Any) -> bytes:
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
 
 
 def debug_run(spec: JobSpec, sliceno: int) -> Any:
@@ -552,9 +625,8 @@ def debug_run(spec: JobSpec, sliceno: int) -> Any:
         dataset_writer._start_slice(sliceno)
         result = _call(spec.method, "analysis", dict(values, sliceno=sliceno))
         dataset_writer._end_slice(sliceno)
-        save_slice_result(spec.path, sliceno, result)
         current.part, current.sliceno = "synthesis", None
-        values["analysis_res"] = AnalysisResults(spec.path, [sliceno])
+        values["analysis_res"] = AnalysisResults(spec.path, [sliceno], {sliceno: _pickle(result)})
         return _call(spec.method, "synthesis", values)
     finally:
         dataset_writer._discard_all()
@@ -570,14 +642,9 @@ def _job_done(timings: dict, outputs: dict[str, int], report_fd: int) -> int:
     flush_c_stdio()
     for fd in [1, 2, *outputs.values()]:
         os.close(fd)
-    _report_success(report_fd, json.dumps(timings))
+    _report_success(report_fd, json.dumps(timings).encode())
     reap_exited()  # the slices, still exiting
     return 0
-
-
-def _report_success(fd: int, line: str) -> None:
-    os.write(fd, line.encode() + b"\n")
-    os.close(fd)
 
 
 class ForkExecutor:
@@ -586,11 +653,14 @@ class ForkExecutor:
     An executor's `run_slices` runs every slice, each through `run_slice`, writes what a
     slice prints to `outputs[str(sliceno)]` (a pipe the caller relays), and returns the
     slices' durations; when a slice fails it stops the others, makes the failure the
-    job's with `promote_slice_failure`, and raises SliceFailed.
+    job's with `promote_slice_failure`, and raises SliceFailed. When synthesis wants
+    the slices' results, `results` is a dict: an executor puts there the pickled results
+    it received, and a slice saves any other with `save_slice_result`. Here, a slice
+    sends its result on its report pipe unless it is large.
     """
 
     def run_slices(
-        self, spec: JobSpec, values: dict, outputs: dict[str, int], keep_results: bool
+        self, spec: JobSpec, values: dict, outputs: dict[str, int], results: dict | None
     ) -> list[float]:
         started = time.monotonic()
         slices = []
@@ -604,21 +674,23 @@ class ForkExecutor:
                     os.close(fd)
                 child_main(
                     lambda n=n, own=own, fd=report_write: self._slice_process(
-                        spec, n, values, own, fd, keep_results
+                        spec, n, values, own, fd, results is not None
                     )
                 )
             os.close(own)
             os.close(report_write)
             slices.append(_Slice(n, pid, report_read))
         try:
-            return self._wait_for_reports(spec, slices, started)
+            return self._wait_for_reports(spec, slices, started, results)
         finally:
             for s in slices:
                 for fd in s.fds:
                     os.close(fd)
 
     @staticmethod
-    def _wait_for_reports(spec: JobSpec, slices: list[_Slice], started: float) -> list[float]:
+    def _wait_for_reports(
+        spec: JobSpec, slices: list[_Slice], started: float, results: dict | None
+    ) -> list[float]:
         """Wait until every slice reported success (each is left to exit on its own), or
         one exits without a report: then stop the others and raise SliceFailed."""
         durations = [0.0] * spec.slices
@@ -636,6 +708,9 @@ class ForkExecutor:
                     if reported:
                         del pending[s.sliceno]
                         durations[s.sliceno] = time.monotonic() - started
+                        body = _report_body(s.report)
+                        if results is not None and body:
+                            results[s.sliceno] = body
                         _exiting.append(s.pid)
                         watch.unregister(s.report_fd)
                         watch.unregister(s.pidfd)
@@ -658,10 +733,19 @@ class ForkExecutor:
         values: dict,
         output_fd: int,
         report_fd: int,
-        keep_results: bool,
+        keep_result: bool,
     ) -> int:
         become_child(output_fd, leader=False)
-        ok = run_slice(spec, sliceno, values, keep_results)
+        sent = []  # the pickled result, unless large (then in the slice's file) or unwanted
+
+        def send_small(result: Any) -> None:
+            data = _pickle(result)
+            if len(data) > _SEND_LIMIT:
+                save_slice_result(spec.path, sliceno, data)
+            else:
+                sent.append(data)
+
+        ok = run_slice(spec, sliceno, values, send_small if keep_result else None)
         sys.stdout.flush()
         sys.stderr.flush()
         flush_c_stdio()
@@ -669,7 +753,7 @@ class ForkExecutor:
             return 1
         os.close(1)
         os.close(2)
-        _report_success(report_fd, "ok")
+        _report_success(report_fd, sent[0] if sent else b"")
         return 0
 
 
@@ -701,14 +785,17 @@ class SliceFailed(Exception):  # noqa: N818 - control flow: the failure is alrea
     """A slice failed and the failure is recorded; the job process only has to stop."""
 
 
-def run_slice(spec: JobSpec, sliceno: int, values: dict, keep_results: bool) -> bool:
-    """Run one slice's analysis where we are; on failure record it and return False."""
+def run_slice(
+    spec: JobSpec, sliceno: int, values: dict, keep: Callable[[Any], None] | None
+) -> bool:
+    """Run one slice's analysis where we are, handing its result to `keep` (when synthesis
+    wants it); on failure record it and return False."""
     current.sliceno, current.part = sliceno, "analysis"
     try:
         dataset_writer._start_slice(sliceno)
         result = _call(spec.method, "analysis", dict(values, sliceno=sliceno))
-        if keep_results:
-            save_slice_result(spec.path, sliceno, result)
+        if keep is not None:
+            keep(result)
         dataset_writer._end_slice(sliceno)
     except BaseException as e:  # noqa: BLE001 - reported to the job process by file
         record_slice_failure(

@@ -10,30 +10,49 @@ raise it with threadpoolctl.threadpool_limits, knowing the hazard.
 
 threadpoolctl finds the pools (OpenBLAS under any symbol prefix, MKL, BLIS, OpenMP);
 finding them costs a millisecond, so the caller finds them before it forks and again only
-after new modules were imported, and the child only calls their setters.
+after new modules were imported. The caller also resolves each pool's C setter: the child
+only calls them, since running threadpoolctl's Python there would cost the child some 60
+page copies (a forked child copies every page it writes).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from threadpoolctl import ThreadpoolController
 
-_pools: ThreadpoolController | None = None
-_modules_seen = 0
+_SETTERS = {  # the C function threadpoolctl's set_num_threads calls, by internal_api
+    "openblas": "openblas_set_num_threads",
+    "blis": "bli_thread_set_num_threads",
+    "flexiblas": "flexiblas_set_num_threads",
+    "mkl": "MKL_Set_Num_Threads_Local",
+    "openmp": "omp_set_num_threads",
+}
+_setters: list[Callable[[int], object]] = []
+_modules_seen = -1
 
 
 def find_before_fork() -> None:
     """In the caller: know the loaded thread pools (again if imports may have added some)."""
-    global _pools, _modules_seen
-    if _pools is None or len(sys.modules) != _modules_seen:
-        _pools = ThreadpoolController()
+    global _setters, _modules_seen
+    if len(sys.modules) != _modules_seen:
+        _setters = [_setter(pool) for pool in ThreadpoolController().lib_controllers]
         _modules_seen = len(sys.modules)
+
+
+def _setter(pool) -> Callable[[int], object]:
+    """The C function that sets `pool`'s thread count, or threadpoolctl's own method where
+    we cannot name it (a library or a threadpoolctl we do not know)."""
+    name = _SETTERS.get(pool.internal_api)
+    if pool.internal_api == "openblas" and getattr(pool, "threading_layer", "") == "openmp":
+        name = "omp_set_num_threads"  # as threadpoolctl does for OpenBLAS built on OpenMP
+    find = getattr(pool, "_get_symbol", None)  # threadpoolctl's lookup, with symbol affixes
+    function = find(name) if name and find else None
+    return function if function is not None else pool.set_num_threads
 
 
 def one_thread_in_child() -> None:
     """In a fresh job process: every pool the caller found runs on one thread from now on."""
-    if _pools is None:
-        return
-    for pool in _pools.lib_controllers:
-        pool.set_num_threads(1)
+    for set_num_threads in _setters:
+        set_num_threads(1)

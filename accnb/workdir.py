@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from .job import OPTIONS, WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
-from .store import FINISHED, SETUP, JobStore, read_json, write_pickle
+from .store import FINISHED, SETUP, JobStore, read_json
 
 
 def _standard_methods() -> Path:
@@ -361,9 +362,9 @@ class Workdir:
         """A new job directory for `setup` (which gets its id and start time), and what runs it."""
         datasets, jobs = self._input_objects(m, setup["inputs"])
         setup["started"] = time.time()
-        jobid, path = self.store.new_job(setup)
+        options_pickle = pickle.dumps(options, pickle.HIGHEST_PROTOCOL)
+        jobid, path = self.store.new_job(setup, {OPTIONS: options_pickle})
         setup["jobid"] = jobid
-        write_pickle(path / OPTIONS, options)
         params = DotDict(
             jobid=jobid,
             method=m.name,

@@ -99,6 +99,25 @@ def test_prepare_res_reaches_the_slices_without_pickling(wd, write_method):
     assert wd.build("closure").load() == [1000, 1001]
 
 
+def test_large_and_small_slice_results_reach_synthesis_in_slice_order(wd, write_method):
+    # a result over 1 MiB pickled goes through the slice's file, a small one through its
+    # report pipe; analysis_res mixes them and keeps the slice order
+    write_method(
+        "sizes",
+        """
+        def analysis(sliceno):
+            return bytes([sliceno]) * (3_000_000 if sliceno == 1 else 10)
+
+        def synthesis(analysis_res):
+            return [(len(r), r[:1]) for r in analysis_res]
+    """,
+    )
+    job = wd.build("sizes")
+    assert job.load() == [(10, b"\x00"), (3_000_000, b"\x01")]
+    assert (job.path / ".analysis.1.pickle").exists()
+    assert not (job.path / ".analysis.0.pickle").exists()
+
+
 def test_output_is_stored_per_part(wd, write_method):
     write_method(
         "talk",
