@@ -101,7 +101,7 @@ class Job(str):
 
     @cached_property
     def post(self) -> dict:
-        """What the finished job recorded: timings and files."""
+        """What the finished job recorded: timings, files, subjobs, why it was built."""
         try:
             return read_json(self.path / FINISHED)
         except FileNotFoundError:

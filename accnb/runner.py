@@ -47,7 +47,7 @@ from .errors import JobError, MethodError
 from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
-from .results import AnalysisResults, save_slice_result
+from .results import AnalysisResults, slice_result_path
 from .store import read_json, write_direct, write_json
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
@@ -144,8 +144,14 @@ def check_arguments(method: Method) -> None:
                 )
 
 
-def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
-    """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt)."""
+def run(
+    spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt).
+
+    `while_starting` runs here once the job process is forked: work the job needs not
+    wait for.
+    """
     parts = ["prepare", *map(str, range(spec.slices)), "synthesis"]
     pipes = {part: os.pipe() for part in parts}
     report_read, report_write = os.pipe()
@@ -163,6 +169,7 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
     for _, write_end in pipes.values():
         os.close(write_end)
     try:
+        while_starting()
         report = _relay_until_reported(
             pid, {p: r for p, (r, _) in pipes.items()}, report_read, spec.path, reporter
         )
@@ -178,7 +185,10 @@ def run(spec: JobSpec, reporter: Reporter) -> dict[str, Any]:
         _, status = os.waitpid(pid, 0)
         raise _job_error(spec, os.waitstatus_to_exitcode(status))
     _exiting.append(pid)
-    timings = json.loads(_report_body(report))
+    meta, _, result = _report_body(report).partition(b"\n")
+    if result:
+        write_direct(spec.path / RESULT, result)
+    timings = json.loads(meta)
     timings["total"] = time.time() - started
     return timings
 
@@ -556,12 +566,11 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
             values["prepare_res"] = _call(spec.method, "prepare", values)
         except FinishEarly as finish:
             finished_early = True
-            if finish.result is not None:
-                _save_result(spec.path, finish.result)
+            result = _result_to_send(spec.path, finish.result)
         dataset_writer._finish_all()
         timings["prepare"] = time.monotonic() - t
         if finished_early:
-            return _job_done(timings, outputs, report_fd)
+            return _job_done(timings, result, outputs, report_fd)
         part = "analysis"
         t = time.monotonic()
         wanted = "analysis_res" in spec.method.arguments.get("synthesis", ())
@@ -582,11 +591,10 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
             result = _call(spec.method, "synthesis", values)
         except FinishEarly as finish:
             result = finish.result
-        if result is not None:
-            _save_result(spec.path, result)
+        result = _result_to_send(spec.path, result)
         dataset_writer._finish_all()
         timings["synthesis"] = time.monotonic() - t
-        return _job_done(timings, outputs, report_fd)
+        return _job_done(timings, result, outputs, report_fd)
     except SliceFailed:
         dataset_writer._discard_all()
         return 1
@@ -596,8 +604,20 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
         return 1
 
 
-def _save_result(job_path: Path, result: Any) -> None:
-    write_direct(job_path / RESULT, _pickle(result))
+def _result_to_send(job_path: Path, result: Any) -> bytes:
+    """The job's result pickled, for the caller to save; b"" when there is none, or when
+    it is large and saved here."""
+    return b"" if result is None else _small_or_saved(result, job_path / RESULT)
+
+
+def _small_or_saved(value: Any, path: Path) -> bytes:
+    """`value` pickled, to send on a report pipe; when that is large, it is saved to `path`
+    instead and b"" returned (a pipe would hold it all in the receiver's memory)."""
+    data = _pickle(value)
+    if len(data) <= _SEND_LIMIT:
+        return data
+    write_direct(path, data)
+    return b""
 
 
 def _pickle(value: Any) -> bytes:
@@ -634,15 +654,16 @@ def debug_run(spec: JobSpec, sliceno: int) -> Any:
         current.job, current.workdir, current.slices, current.sliceno, current.part = saved
 
 
-def _job_done(timings: dict, outputs: dict[str, int], report_fd: int) -> int:
-    """Close every output pipe, then report: the caller has all the output once it reads
-    the report, and needs not wait for this process to be torn down."""
+def _job_done(timings: dict, result: bytes, outputs: dict[str, int], report_fd: int) -> int:
+    """Close every output pipe, then report the timings and the pickled result (if it was
+    not saved here): the caller has all the output once it reads the report, and needs not
+    wait for this process to be torn down."""
     sys.stdout.flush()
     sys.stderr.flush()
     flush_c_stdio()
     for fd in [1, 2, *outputs.values()]:
         os.close(fd)
-    _report_success(report_fd, json.dumps(timings).encode())
+    _report_success(report_fd, json.dumps(timings).encode() + b"\n" + result)
     reap_exited()  # the slices, still exiting
     return 0
 
@@ -736,16 +757,12 @@ class ForkExecutor:
         keep_result: bool,
     ) -> int:
         become_child(output_fd, leader=False)
-        sent = []  # the pickled result, unless large (then in the slice's file) or unwanted
+        sent = []  # the pickled result, when wanted and small
 
-        def send_small(result: Any) -> None:
-            data = _pickle(result)
-            if len(data) > _SEND_LIMIT:
-                save_slice_result(spec.path, sliceno, data)
-            else:
-                sent.append(data)
+        def keep(result: Any) -> None:
+            sent.append(_small_or_saved(result, slice_result_path(spec.path, sliceno)))
 
-        ok = run_slice(spec, sliceno, values, send_small if keep_result else None)
+        ok = run_slice(spec, sliceno, values, keep if keep_result else None)
         sys.stdout.flush()
         sys.stderr.flush()
         flush_c_stdio()

@@ -327,13 +327,17 @@ class Workdir:
     def _run(
         self, m: methods.Method, key: str, setup: dict, options: DotDict, reporter: Reporter
     ) -> Job:
-        why = self._explain(setup)
-        setup["why"] = why.reasons
         spec = self._new_job(m, setup, options)
         self._setups[spec.jobid] = setup
-        reporter.started(spec.jobid, m.name, why, self.slices)
+        why = BuildPlan(m.name)
+
+        def explain() -> None:  # while the job process starts: the job needs none of it
+            nonlocal why
+            why = self._explain(setup)
+            reporter.started(spec.jobid, m.name, why, self.slices)
+
         try:
-            timings = runner.run(spec, reporter)
+            timings = runner.run(spec, reporter, while_starting=explain)
         except BaseException:
             reporter.failed()
             raise
@@ -344,6 +348,7 @@ class Workdir:
             "timings": timings,
             "files": list_files(spec.path),
             "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
+            "why": why.reasons,
         }
         self.store.commit(spec.jobid, key, m.name, post)
         job = Job(spec.jobid, spec.path)

@@ -118,6 +118,14 @@ def test_large_and_small_slice_results_reach_synthesis_in_slice_order(wd, write_
     assert not (job.path / ".analysis.0.pickle").exists()
 
 
+@pytest.mark.parametrize("size", [10, 3_000_000])
+def test_a_result_of_any_size_is_kept(wd, write_method, size):
+    # small results reach the caller on the report pipe, large ones are saved by the job
+    write_method("big", f"def synthesis():\n    return b'x' * {size}\n")
+    assert wd.build("big").load() == b"x" * size
+    assert wd.build("big").reused
+
+
 def test_output_is_stored_per_part(wd, write_method):
     write_method(
         "talk",

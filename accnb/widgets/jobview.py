@@ -159,7 +159,7 @@ def facts_html(job: Job) -> str:
     rows = [("method", escape(str(params.method)))]
     state = "finished" if job.finished else "not finished"
     rows.append(("state", state))
-    why = params.get("why") or []
+    why = job.post.get("why") if job.finished else None
     if why:
         rows.append(("built because", "<br>".join(escape(str(w)) for w in why)))
     options = params.get("options") or {}
