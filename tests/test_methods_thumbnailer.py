@@ -156,6 +156,23 @@ def test_quality_reaches_the_jpeg_encoder(wd, photos):
     assert sizes[20] < sizes[95] / 2
 
 
+def test_resample_chooses_pillows_filter_bicubic_by_default(wd, photos):
+    path = images.jpeg(photos / "noisy.jpg", 600, 450)
+    imported = wd.build("import_images", directory=str(photos), relay=quiet)
+    made = {}
+    for resample in (None, "BICUBIC", "LANCZOS"):
+        chosen = {} if resample is None else {"resample": resample}
+        job = wd.build("thumbnailer", source=imported, format="PNG", relay=quiet, **chosen)
+        made[resample] = Image.open(BytesIO(next(job.dataset().iterate(None, "thumb"))))
+    for resample in ("BICUBIC", "LANCZOS"):
+        expected = Image.open(path)
+        expected.draft("RGB", (256, 192))
+        expected.thumbnail((256, 256), Image.Resampling[resample])
+        assert made[resample].tobytes() == expected.tobytes()
+    assert made[None].tobytes() == made["BICUBIC"].tobytes()
+    assert made["LANCZOS"].tobytes() != made["BICUBIC"].tobytes()
+
+
 def test_an_image_that_fails_to_decode_gets_none_and_a_reason(wd, imported):
     job = wd.build("thumbnailer", source=imported, relay=quiet)
     thumb, error = thumbs_of(job)["damaged pixels.png"]
