@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 
 import pytest
 
 import accnb
-from accnb import JobError, MethodError, OptionError, WorkdirError
+import accnb.output
+from accnb import JobError, MethodError, OptionError, WorkdirError, runner
 from accnb.job import WORKDIRS
 
 SUMS = """
@@ -124,6 +126,45 @@ def test_a_result_of_any_size_is_kept(wd, write_method, size):
     write_method("big", f"def synthesis():\n    return b'x' * {size}\n")
     assert wd.build("big").load() == b"x" * size
     assert wd.build("big").reused
+
+
+def test_every_slice_is_done_with_its_rows_before_the_build_returns(wd, write_method, monkeypatch):
+    # A slice that lingers after reporting success (tearing down a large process takes a
+    # while) must already have closed its output: the caller counts the slice done, with
+    # the rows it wrote, when that pipe ends, and a job's parts may all be done before.
+    write_method(
+        "rows",
+        """
+        from accnb.dataset import DatasetWriter
+
+        def prepare():
+            dw = DatasetWriter()
+            dw.add("x", "int64")
+            return dw
+
+        def analysis(sliceno, prepare_res):
+            for i in range(10 + sliceno):
+                prepare_res.write(i)
+    """,
+    )
+    report_success = runner._report_success
+
+    def linger(fd, body):
+        report_success(fd, body)
+        if accnb.current.sliceno is not None:
+            time.sleep(0.5)
+
+    monkeypatch.setattr(runner, "_report_success", linger)
+    done = []
+
+    class Counting(accnb.output.Reporter):
+        def part_done(self, part, rows=None):
+            done.append((part, rows))
+
+    monkeypatch.setattr(accnb.output, "reporter_factory", Counting)
+    wd.build("rows")
+    assert sorted(p for p in done if p[0].isdigit()) == [("0", 10), ("1", 11)]
+    assert ("synthesis", None) in done
 
 
 def test_output_is_stored_per_part(wd, write_method):
