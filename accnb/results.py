@@ -11,8 +11,12 @@ from typing import Any
 from .store import write_direct
 
 
+def slice_result_name(sliceno: int) -> str:
+    return f".analysis.{sliceno}.pickle"
+
+
 def slice_result_path(job_path: Path, sliceno: int) -> Path:
-    return job_path / f".analysis.{sliceno}.pickle"
+    return job_path / slice_result_name(sliceno)
 
 
 def save_slice_result(job_path: Path, sliceno: int, pickled: bytes) -> None:

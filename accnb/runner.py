@@ -47,7 +47,7 @@ from .errors import JobError, MethodError
 from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
-from .results import AnalysisResults, slice_result_path
+from .results import AnalysisResults, slice_result_name
 from .store import read_json, write_direct, write_json
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
@@ -620,16 +620,17 @@ def _job_process(spec: JobSpec, outputs: dict[str, int], report_fd: int) -> int:
 def _result_to_send(job_path: Path, result: Any) -> bytes:
     """The job's result pickled, for the caller to save; b"" when there is none, or when
     it is large and saved here."""
-    return b"" if result is None else _small_or_saved(result, job_path / RESULT)
+    return b"" if result is None else _small_or_saved(result, job_path, RESULT)
 
 
-def _small_or_saved(value: Any, path: Path) -> bytes:
-    """`value` pickled, to send on a report pipe; when that is large, it is saved to `path`
-    instead and b"" returned (a pipe would hold it all in the receiver's memory)."""
+def _small_or_saved(value: Any, job_path: Path, name: str) -> bytes:
+    """`value` pickled, to send on a report pipe; when that is large, it is saved in the
+    job as `name` instead and b"" returned (a pipe would hold it all in the receiver's
+    memory). The path is made only then: pathlib costs a forked child 40 page copies."""
     data = _pickle(value)
     if len(data) <= _SEND_LIMIT:
         return data
-    write_direct(path, data)
+    write_direct(job_path / name, data)
     return b""
 
 
@@ -776,7 +777,7 @@ class ForkExecutor:
         sent = []  # the pickled result, when wanted and small
 
         def keep(result: Any) -> None:
-            sent.append(_small_or_saved(result, slice_result_path(spec.path, sliceno)))
+            sent.append(_small_or_saved(result, spec.path, slice_result_name(sliceno)))
 
         ok = run_slice(spec, sliceno, values, keep if keep_result else None)
         sys.stdout.flush()
