@@ -8,16 +8,22 @@ shows it as it happens. Forking is what lets prepare_res and notebook-defined ob
 reach the slices without pickling.
 
 A process that succeeds (a job process, a slice) closes its output and reports on a pipe
-of its own before it exits: tearing down a forked address space takes about half a
-millisecond, which its parent spends going on (synthesis; finishing the job) before it
-reaps the process. A process that fails, or dies, reports nothing: its parent learns that
-from the process's exit (a pidfd), even while a child of the method's holds the pipe open.
+of its own before it exits, sending its result with the report when it is small:
+tearing down a forked address space takes about half a millisecond, which its parent
+spends going on (synthesis; finishing the job) before it reaps the process. A process
+that fails, or dies, reports nothing: its parent learns that from the process's exit (a
+pidfd), even while a child of the method's holds the pipe open.
+
+A forked child copies each page it writes, at a few µs a page; that was most of a
+trivial job's time. So what the children need is made in the caller before the fork
+where it can be, and their own code avoids modules that touch many objects (see
+docs/ARCHITECTURE.md, "Forking from a kernel").
 
 Forking a multi-threaded process (a Jupyter kernel always is) is safe here because the
-children never use the parent's threads, locks or sockets: they get fresh stdout/stderr
-objects on their pipes, never return into the caller's code and leave with os._exit.
-Python 3.12+ warns about every such fork; accnb silences that warning for its own forks
-only.
+children never use the parent's threads, locks or sockets: they get stdout/stderr
+objects of their own on their pipes, never return into the caller's code and leave with
+os._exit. Python 3.12+ warns about every such fork; accnb silences that warning for its
+own forks only.
 """
 
 from __future__ import annotations
