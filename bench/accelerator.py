@@ -35,10 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.scratch import scratch_dir  # noqa: E402
-
 ANCHOR = Path(os.environ.get("ACCNB_ANCHOR_BENCH", REPO.parent / "shared" / "anchor-bench"))
 SCRATCH = Path(os.environ.get("SCRATCH") or tempfile.gettempdir())
 VENV = Path(os.environ.get("ACCNB_ACCELERATOR_VENV", SCRATCH / "acc-venv"))
@@ -214,7 +210,7 @@ class AcceleratorSession:
                 return self
         try:
             res.versions = _versions(self.venv)
-            self.base = Path(tempfile.mkdtemp(prefix="acc-bench-", dir=scratch_dir()))
+            self.base = Path(tempfile.mkdtemp(prefix="acc-bench-", dir=SCRATCH))
             self.proj = self.base / "proj"
             ax = str(self.venv / "bin" / "ax")
             subprocess.run(

@@ -39,7 +39,6 @@ import accnb  # noqa: E402
 from accnb.dask_executor import DaskExecutor  # noqa: E402
 from accnb.demo import make_samples  # noqa: E402
 from bench.overhead import TRIVIAL  # noqa: E402
-from bench.scratch import scratch_dir  # noqa: E402
 
 MAKE_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "anchor-bench" / "make_images.py"
 
@@ -126,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     with (
-        tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp_name,
+        tempfile.TemporaryDirectory() as tmp_name,
         distributed.LocalCluster(
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,

@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import accnb  # noqa: E402
 from accnb.job import WORKDIRS  # noqa: E402
 from bench.accelerator import FIXED, AcceleratorRun  # noqa: E402
-from bench.scratch import scratch_dir  # noqa: E402
 from bench.table import Figure, Target, markdown, spread  # noqa: E402
 
 DSWRITE = """
@@ -173,7 +172,7 @@ class DatasetBench:
         self.run = DatasetRun(rows, strrows)
 
     def __enter__(self) -> DatasetBench:
-        self._tmp = tempfile.TemporaryDirectory(prefix="accnb-bench-", dir=scratch_dir())
+        self._tmp = tempfile.TemporaryDirectory(prefix="accnb-bench-")
         self.wd = accnb.Workdir(Path(self._tmp.name) / "dsbench", slices=2)
         for name, source in (
             ("dswrite", DSWRITE),

@@ -37,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from bench.scratch import scratch_dir  # noqa: E402
 from bench.table import Figure, Target, markdown  # noqa: E402
 
 ROWS = 10_000
@@ -256,7 +255,7 @@ def measure(reps: int = 3, flips: int = 10, kind: str = "lab", say=None) -> dict
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     e2e = e2e_setup()
     res = {"total": [], "drawn": [], "ready": [], "reps": [], "load before": load()}
-    with tempfile.TemporaryDirectory(prefix="accnb-bench-gallery-", dir=scratch_dir()) as tmp:
+    with tempfile.TemporaryDirectory(prefix="accnb-bench-gallery-") as tmp:
         tmp = Path(tmp)
         started = time.perf_counter()
         wd, ds = build_dataset(tmp / "workdir")

@@ -19,7 +19,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import accnb  # noqa: E402
-from bench.scratch import scratch_dir  # noqa: E402
 
 TRIVIAL = """
 options = dict(n=0)
@@ -57,7 +56,7 @@ def reused_in_a_big_workdir(jobs: int = 10_000, builds: int = 2000) -> float:
     same method (a post.json and an index line each), made directly, as a year of work
     would have left them."""
     quiet = lambda part, text: None  # noqa: E731
-    with tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big"
         with accnb.Workdir(path, slices=2) as wd:
             wd.method("trivial", TRIVIAL)
@@ -87,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     new, reused, forks = [], [], []
     quiet = lambda part, text: None  # noqa: E731
-    with tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         wd = accnb.Workdir(Path(tmp) / "bench", slices=2)
         wd.method("trivial", TRIVIAL)
         for rep in range(args.reps):

@@ -52,7 +52,6 @@ from bench.overhead import (  # noqa: E402
     bare_forks,
     reused_in_a_big_workdir,
 )
-from bench.scratch import mkdir_ms, scratch_dir  # noqa: E402
 from bench.table import Figure, Target, markdown, median, spread  # noqa: E402
 
 RESULTS = HERE / "RESULTS.md"
@@ -69,7 +68,7 @@ class OverheadBench:
         self.forks: list[float] = []
 
     def __enter__(self) -> OverheadBench:
-        self._tmp = tempfile.TemporaryDirectory(prefix="accnb-bench-", dir=scratch_dir())
+        self._tmp = tempfile.TemporaryDirectory(prefix="accnb-bench-")
         self.wd = accnb.Workdir(Path(self._tmp.name) / "overhead", slices=2)
         self.wd.method("trivial", TRIVIAL)
         return self
@@ -272,7 +271,6 @@ def report(
         f"nice {info['nice']}",
         f"- waited for a quiet second before each rep (up to --quiet-wait), then cores busy "
         f"with other work: {info['quiet']}",
-        f"- workdirs and the Accelerator's projects in {info['scratch']}: see bench/scratch.py",
         f"- {acc_line}",
         f"- reps: {info['reps']}, interleaved with the Accelerator's; dataset figures are the "
         "fastest rep of each side, job overhead figures the median",
@@ -325,10 +323,6 @@ def main(argv: list[str] | None = None) -> None:
     info["load before"] = load()
     info["reps"] = str(args.reps)
     info["nice"] = str(os.getpriority(os.PRIO_PROCESS, 0))
-    info["scratch"] = (
-        f"{scratch_dir()} (mkdir {mkdir_ms(scratch_dir()):.3f} ms; in "
-        f"{tempfile.gettempdir()}: {mkdir_ms(Path(tempfile.gettempdir())):.3f} ms)"
-    )
     acc = AcceleratorRun(skipped="skipped (--no-accelerator)" if args.no_accelerator else None)
     started = time.perf_counter()
     quiet: list[str] = []

@@ -33,7 +33,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.accelerator import RUN_SOURCE, AcceleratorRun, AcceleratorSession  # noqa: E402
-from bench.scratch import scratch_dir  # noqa: E402
 from bench.table import Figure, Target, fmt, markdown  # noqa: E402
 
 ANCHOR = HERE.parent.parent / "shared" / "anchor-bench"
@@ -77,10 +76,7 @@ def pipeline(images: Path) -> dict[str, float]:
     import accnb
 
     quiet = lambda part, text: None  # noqa: E731
-    with (
-        tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp,
-        accnb.Workdir(Path(tmp) / "bench", slices=2) as wd,
-    ):
+    with tempfile.TemporaryDirectory() as tmp, accnb.Workdir(Path(tmp) / "bench", slices=2) as wd:
         started = time.perf_counter()
         imported = wd.build("import_images", directory=str(images), relay=quiet)
         thumbs = wd.build("thumbnailer", source=imported, size=SIZE, relay=quiet)
@@ -109,7 +105,7 @@ with accnb.Workdir(sys.argv[1], slices=2) as wd:
 def thumbnailer_peak_rss(images: Path) -> int:
     """Peak RSS of the thumbnailer's job and slice processes above their caller's (bytes):
     a fork starts with its parent's pages, so that is what the thumbnailer itself adds."""
-    with tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         for step in ("import_images", "thumbnailer"):  # one process each: maxrss is a maximum
             done = subprocess.run(
                 [sys.executable, "-c", MEMORY_PROBE, str(Path(tmp) / "m"), str(images), step],
@@ -134,7 +130,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 def caller_peak_rss(images: Path, count: int) -> int:
     """The peak RSS (bytes) of a process that builds import_images and thumbnailer on
     `count` of the images: the caller's own, which the jobs' data should never enter."""
-    with tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         done = subprocess.run(
             [sys.executable, "-c", CALLER_PROBE, str(Path(tmp) / "c"), str(images), str(count)],
             capture_output=True, text=True, check=True,
