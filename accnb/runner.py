@@ -82,10 +82,8 @@ _SIGKILL, _SIGINT, _SIGTERM, _SIG_DFL = map(
 )
 _TERM_GRACE = 1.0  # seconds between SIGTERM and SIGKILL when a build is interrupted
 _PRIVATE_FDS: set[int] = set()  # fds that no forked child may hold: a job's report pipe
-_exiting: list[int] = []
-_SEND_LIMIT = (
-    1 << 20
-)  # a slice's pickled result up to this size goes on its report pipe  # children that reported success and may still be exiting
+_exiting: list[int] = []  # children that reported success and may still be exiting
+_SEND_LIMIT = 1 << 20  # a pickled result up to this size goes with its report
 _ARGS = {
     "prepare": {"job", "slices", "params", "options", "datasets", "jobs"},
     "analysis": {
@@ -697,8 +695,8 @@ class ForkExecutor:
     slices' durations; when a slice fails it stops the others, makes the failure the
     job's with `promote_slice_failure`, and raises SliceFailed. When synthesis wants
     the slices' results, `results` is a dict: an executor puts there the pickled results
-    it received, and a slice saves any other with `save_slice_result`. Here, a slice
-    sends its result on its report pipe unless it is large.
+    it received; any other a slice saves in its file (`results.slice_result_path`). Here,
+    a slice sends its result with its report unless it is large.
     """
 
     def run_slices(
