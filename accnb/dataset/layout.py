@@ -69,10 +69,15 @@ def load_meta(ds_dir: Path, dsid: str) -> dict:
 
 
 def save_json_atomic(path: Path, data: Any) -> None:
-    """Write by rename, so a reader sees the whole file or none."""
+    """Write by rename, so a reader sees the whole file or none.
+
+    No fsync, as for every file of a job: the column files are not synced either, so
+    syncing the metadata would not make a dataset survive a power loss (the reader's
+    checks of each file against dataset.json catch what one leaves), and it made the
+    file system write out every dirty page first: 0.36-0.55 s against 0.33-0.38 s to
+    import anchor-bench's 400 photos (364 MB) with others' writes pending.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
     os.replace(tmp, path)
