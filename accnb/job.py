@@ -56,7 +56,7 @@ class Job(str):
         return f"Job({str(self)!r})"
 
     def _repr_html_(self) -> str:
-        from .html import job_html
+        from .widgets import job_html  # a notebook or viewer asks: ipywidgets is ours anyway
 
         return job_html(self)
 

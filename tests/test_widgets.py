@@ -515,6 +515,24 @@ def test_the_job_view_shows_method_options_why_timings_output_and_datasets(chain
     assert isinstance(view.slot.children[0], DatasetBrowser)
 
 
+def test_a_job_shows_in_a_notebook_as_the_same_card_with_result_state_and_output(wd, write_method):
+    write_method(
+        "talks",
+        """
+        def synthesis():
+            print("hello <there>")
+            return {"answer": 42}
+    """,
+    )
+    job = wd.build("talks", relay=quiet)
+    card = job._repr_html_()
+    assert card == job_html(job)
+    assert "{&#x27;answer&#x27;: 42}" in card  # the result, escaped
+    assert "hello &lt;there&gt;" in card and "printed when it first ran" not in card
+    again = wd.build("talks", relay=quiet)
+    assert ">reused<" in again._repr_html_() and "printed when it first ran" in again._repr_html_()
+
+
 def test_an_input_job_opens_in_the_view_and_back_returns(chain):
     ds, child, nxt = chain
     view = JobView(nxt)

@@ -157,7 +157,7 @@ def facts_html(job: Job) -> str:
     """Method, state, why it was built, options, timings and files, escaped."""
     params = job.params
     rows = [("method", escape(str(params.method)))]
-    state = "finished" if job.finished else "not finished"
+    state = "reused" if job.reused else ("finished" if job.finished else "not finished")
     rows.append(("state", state))
     why = job.post.get("why") if job.finished else None
     if why:
@@ -187,6 +187,10 @@ def facts_html(job: Job) -> str:
             shown.append(("per slice", escape(", ".join(f"{v:.3f}" for v in per_slice)) + " s"))
         if shown:
             rows.append(("timings", _pairs(shown)))
+        try:
+            rows.append(("result", f"<code>{escape(_repr.repr(job.load()))}</code>"))
+        except Exception:  # noqa: BLE001 - no result, or one that needs a missing class
+            pass
         files = job.files()
         if files:
             rows.append(("files", "<br>".join(escape(f) for f in files)))
@@ -194,14 +198,19 @@ def facts_html(job: Job) -> str:
 
 
 def job_html(job: Job) -> str:
-    """The static card: facts, inputs, datasets and the graph."""
+    """A job's static card, its text/html in notebooks and viewers (and JobView's): facts,
+    inputs, datasets, what it printed and the graph of what it came from."""
     inputs = ", ".join(f"{escape(n)}: {escape(i)}" for n, i in input_ids(job)) or "none"
     try:
         datasets = ", ".join(escape(f"{ds.name} ({len(ds)} rows)") for ds in job.datasets) or "none"
     except AccnbError:
         datasets = "unreadable"
+    printed = job.output()
+    if printed:
+        note = " (printed when it first ran)" if job.reused else ""
+        printed = f"<details><summary>output{note}</summary><pre>{escape(printed)}</pre></details>"
     return (
         f"<div class='accnb-job' style='font-size:12px'><b>{escape(job.jobid)}</b> {escape(job.method)}"
-        f"{facts_html(job)}{_pairs([('inputs', inputs), ('datasets', datasets)])}"
+        f"{facts_html(job)}{_pairs([('inputs', inputs), ('datasets', datasets)])}{printed}"
         f"<div><b>came from</b></div>{graph_svg(job)}</div>"
     )
