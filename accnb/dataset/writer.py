@@ -692,13 +692,19 @@ class DatasetWriter:
 
 
 def _append_file(path: str, data: Any) -> None:
-    """Append a chunk's bytes (bytes or a contiguous array) to a file, creating it."""
-    view = memoryview(data).cast("B") if isinstance(data, np.ndarray) else memoryview(data)
+    """Append a chunk's bytes (bytes, a contiguous array, or a list of bytes to write one
+    after the other) to a file, creating it."""
+    parts = data if isinstance(data, list) else [data]
+    views = [memoryview(p).cast("B") if isinstance(p, np.ndarray) else memoryview(p) for p in parts]
     # os-level: opening a buffered file object costs more than writing a small chunk.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        while view:
-            view = view[os.write(fd, view) :]
+        while views:
+            written = os.writev(fd, views)
+            while views and written >= len(views[0]):
+                written -= len(views.pop(0))
+            if views:
+                views[0] = views[0][written:]
     finally:
         os.close(fd)
 
