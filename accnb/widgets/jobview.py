@@ -154,7 +154,7 @@ class JobView(widgets.VBox):
 
 
 def facts_html(job: Job) -> str:
-    """Method, state, why it was built, options, timings and files, escaped."""
+    """Method, state, why it was built, options, timings, result and files, escaped."""
     params = job.params
     rows = [("method", escape(str(params.method)))]
     state = "reused" if job.reused else ("finished" if job.finished else "not finished")
