@@ -110,7 +110,7 @@ def synthesis(analysis_res, options):
     return dict(thumbnails=made, failed=len(failures), format=options.format, size=options.size)
 
 
-def thumbnail(data, box, fmt, save, resample=Image.Resampling.BICUBIC):
+def thumbnail(data, box, fmt, save, resample):
     """The encoded thumbnail of one image file's bytes, fitting `box` once turned upright."""
     if data is None:
         raise ValueError("the row has no image")
