@@ -201,10 +201,9 @@ def cmd_urd(args: argparse.Namespace) -> int:
     if path not in lists:
         raise UsageError(f"no Urd list {path!r} in {wd.path} (accnb urd lists them)")
     if at is None:
-        for ts in urd.since(path, after):
-            session = urd.peek(path, ts)
+        for session in urd.history(path, after):
             jobs = len(session.joblist)
-            print(f"{ts}  {jobs} job{'s' * (jobs != 1)}  {session.caption}".rstrip())
+            print(f"{session.timestamp}  {jobs} job{'s' * (jobs != 1)}  {session.caption}".rstrip())
         return 0
     session = urd.peek(path, at)
     if not session:

@@ -345,6 +345,14 @@ class Urd:
             if k > after
         ]
 
+    def history(self, path: str, timestamp: Any = 0) -> list[UrdResponse]:
+        """The sessions of `path` after `timestamp`, oldest first, as peek gives them, from
+        one reading of the list (a peek per session reads it once per session)."""
+        after = _Timestamp.parse(timestamp).key
+        path = self._path(path)
+        sessions = self._sessions(path)
+        return [self._response(path, sessions[key]) for key in sorted(sessions) if key > after]
+
     def list(self) -> list[str]:
         """Every list that has sessions, as "user/name"."""
         found = []

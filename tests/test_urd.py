@@ -7,6 +7,7 @@ import multiprocessing
 
 import pytest
 
+from accnb import urd as urd_module
 from accnb.urd import Urd, UrdConflictError, UrdError, recorded_jobs
 
 COUNTER = """
@@ -74,6 +75,20 @@ def test_get_first_and_since_order_int_timestamps(urd):
     urd.begin("other", 1)
     assert urd.first("tester/counts").timestamp == 1
     urd.abort()
+
+
+def test_history_gives_each_session_after_a_timestamp_from_one_reading(urd, monkeypatch):
+    jobs = {ts: _session(urd, "counts", ts, ts, caption=f"run {ts}") for ts in (3, 1, 2)}
+    reads = []
+    records = urd_module._Log.records
+    monkeypatch.setattr(urd_module._Log, "records", lambda log: reads.append(1) or records(log))
+    got = urd.history("counts", 1)
+    assert [(s.timestamp, s.caption, s.joblist) for s in got] == [
+        (2, "run 2", [jobs[2]]),
+        (3, "run 3", [jobs[3]]),
+    ]
+    assert len(reads) == 1
+    assert [s.timestamp for s in urd.history("tester/counts")] == [1, 2, 3]
 
 
 def test_dates_datetimes_tuples_and_their_text_are_timestamps(urd):
