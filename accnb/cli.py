@@ -445,8 +445,8 @@ def cmd_job(args: argparse.Namespace) -> int:
     _field("inputs", inputs or "none")
     if setup.get("started"):
         _field("started", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(setup["started"])))
-    if state == "finished" and job.post.get("why"):
-        _field("built as", "; ".join(job.post["why"]))
+    if job.why:
+        _field("built as", "; ".join(job.why))
     if state == "failed":
         failure = read_json(job.path / FAILED)
         _field("failed", f"in {failure['part']}: {failure['exc_type']}: {failure['exc_message']}")

@@ -107,6 +107,18 @@ class Job(str):
         except FileNotFoundError:
             raise WorkdirError(f"job {self.jobid!r} is not finished") from None
 
+    @property
+    def why(self) -> list[str]:
+        """Why the build ran rather than reused a job (what differed from the nearest earlier
+        one, or that there was none), as recorded with the outcome: post.json, or
+        FAILED.json for a job that failed."""
+        for name in (FINISHED, FAILED):
+            try:
+                return read_json(self.path / name).get("why", [])
+            except (FileNotFoundError, ValueError):
+                continue
+        return []
+
     def filename(self, name: str, sliceno: int | None = None) -> str:
         if sliceno is not None:
             name = f"{name}.{sliceno}"

@@ -15,11 +15,11 @@ from . import method as methods
 from . import output, runner
 from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
 from .fingerprint import fingerprint
-from .job import OPTIONS, WORKDIRS, Job, list_files
+from .job import FAILED, OPTIONS, WORKDIRS, Job, list_files
 from .options import DotDict, canonical, check_options
 from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
-from .store import FINISHED, SETUP, JobStore, read_json
+from .store import FINISHED, SETUP, JobStore, read_json, write_json
 
 
 def _standard_methods() -> Path:
@@ -340,6 +340,7 @@ class Workdir:
             timings = runner.run(spec, reporter, while_starting=explain)
         except BaseException:
             reporter.failed()
+            _record_why(spec.path / FAILED, why)
             raise
         subjobs = spec.path / ".subjobs"
         post = {
@@ -352,7 +353,6 @@ class Workdir:
         }
         self.store.commit(spec.jobid, key, m.name, post)
         job = Job(spec.jobid, spec.path)
-        job.why = why
         reporter.finished(job)
         runner.reap_exited()  # torn down meanwhile: no process of the job outlives build
         return job
@@ -409,6 +409,15 @@ class Workdir:
         if not ids:
             raise NoSuchJobError(f"no finished job of method {method!r} in {str(self.path)!r}")
         return Job(ids[-1], self.path / ids[-1])
+
+
+def _record_why(failure: Path, why: BuildPlan) -> None:
+    """Add why the build ran to a failed job's record, as post.json has it for a finished one."""
+    try:
+        record = read_json(failure)
+    except (FileNotFoundError, ValueError):
+        return
+    write_json(failure, dict(record, why=why.reasons))
 
 
 def _absolute(value: Any) -> Any:

@@ -167,6 +167,28 @@ def test_every_slice_is_done_with_its_rows_before_the_build_returns(wd, write_me
     assert ("synthesis", None) in done
 
 
+def test_why_a_job_ran_is_kept_with_its_outcome_finished_or_failed(wd, write_method):
+    write_method(
+        "picky",
+        """
+        options = dict(n=0)
+
+        def synthesis(options):
+            if options.n == 2:
+                raise ValueError("not two")
+            return options.n
+    """,
+    )
+    first = wd.build("picky", n=1)
+    assert first.why == ["no job of method 'picky' has been built in this workdir"]
+    again = wd.build("picky", n=3)
+    assert again.why == ["option n: 1 -> 3"] and again.post["why"] == again.why
+    with pytest.raises(JobError) as failed:
+        wd.build("picky", n=2)
+    why = wd.job(failed.value.jobid).why
+    assert len(why) == 1 and why[0].startswith("option n: ") and why[0].endswith(" -> 2")
+
+
 def test_output_is_stored_per_part(wd, write_method):
     write_method(
         "talk",

@@ -159,7 +159,7 @@ def facts_html(job: Job) -> str:
     rows = [("method", escape(str(params.method)))]
     state = "reused" if job.reused else ("finished" if job.finished else "not finished")
     rows.append(("state", state))
-    why = job.post.get("why") if job.finished else None
+    why = job.why
     if why:
         rows.append(("built because", "<br>".join(escape(str(w)) for w in why)))
     options = params.get("options") or {}
