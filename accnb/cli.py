@@ -214,7 +214,7 @@ def cmd_urd(args: argparse.Namespace) -> int:
     for dep, read in session.deps.items():
         _field("read", f"{dep} at {read.timestamp}")
     print("jobs")
-    rows = [(getattr(job, "urd_name", job.method), str(job)) for job in session.joblist]
+    rows = [(name, str(job)) for name, job in session.joblist.as_tuples]
     _print_table(rows, indent="  ")
     return 0
 

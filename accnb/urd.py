@@ -33,7 +33,7 @@ import os
 import re
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -355,13 +355,7 @@ class Urd:
 
     def list(self) -> list[str]:
         """Every list that has sessions, as "user/name"."""
-        found = []
-        if self.root.is_dir():
-            for file in sorted(self.root.glob("*/*.jsonl")):
-                path = f"{file.parent.name}/{file.name[: -len('.jsonl')]}"
-                if self._sessions(path):
-                    found.append(path)
-        return found
+        return [path for path, _ in _list_files(self.root) if self._sessions(path)]
 
     # --- storage
 
@@ -413,7 +407,8 @@ class Urd:
                 job = Job(jobid)
             else:
                 job = Job(jobid, Path(self.workdir.path) / jobid)
-            jobs.append(_recorded(job, name))
+            job.urd_name = name
+            jobs.append(job)
         return jobs
 
 
@@ -421,8 +416,7 @@ def recorded_jobs(workdir: Path) -> dict[str, str]:
     """{jobid: where Urd records it} for every job a session of the workdir's lists names
     (its joblist or a dependency's): what `accnb gc` must keep."""
     found: dict[str, str] = {}
-    for file in sorted((Path(workdir) / "urd").glob("*/*.jsonl")):
-        path = f"{file.parent.name}/{file.stem}"
+    for path, file in _list_files(Path(workdir) / "urd"):
         with _Log(file, write=False) as log:
             records = log.records()
         try:
@@ -462,6 +456,12 @@ def _named_jobids(record: Any) -> list[str]:
         for pair in pairs
         if isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], str)
     ]
+
+
+def _list_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """("user/name", file) of every list file under an Urd root, in name order."""
+    for file in sorted(root.glob("*/*.jsonl")):
+        yield f"{file.parent.name}/{file.stem}", file
 
 
 def _recorded(job: Job, name: str) -> Job:

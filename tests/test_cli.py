@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -377,6 +378,20 @@ def test_urd_shows_lists_sessions_and_one_session_as_ax_urd_does(project):
     assert jobs[0] == "sums" and jobs[1].startswith("workdir-")
     first = ok(accnb(project, "urd", "me/sums/1"))
     assert "run 1" in first and jobs[1] not in first  # another job: n differed
+
+
+def test_urd_shows_a_session_whose_job_folder_is_gone(project):
+    # a session names jobs by id and name: showing it needs none of their folders
+    script(
+        project,
+        "one.py",
+        'urd.begin("me/sums", 1)\nurd.build("sums", name="total")\nurd.finish("me/sums")',
+    )
+    ok(accnb(project, "run", "one.py"))
+    [folder] = (project / "workdir").glob("workdir-*")
+    shutil.rmtree(folder)
+    shown = ok(accnb(project, "urd", "me/sums/1"))
+    assert shown.split("jobs\n")[1].split() == ["total", folder.name]
 
 
 def test_urd_names_what_is_missing_in_one_line(project):
