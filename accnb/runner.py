@@ -148,9 +148,7 @@ def check_arguments(method: Method) -> None:
                 )
 
 
-def run(
-    spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None] = lambda: None
-) -> dict[str, Any]:
+def run(spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None]) -> dict[str, Any]:
     """Run a job to the end and return its timings, or raise JobError (KeyboardInterrupt).
 
     `while_starting` runs here once the job process is forked: work the job needs not

@@ -51,9 +51,10 @@ class Fixed:
 
 
 class Var:
-    """A chunk of a variable-width column: values joined with NUL terminators, and where each
-    value ends (the int64 offset in `data` just past its NUL: the file's offsets, less the
-    start of the chunk)."""
+    """A chunk of a variable-width column: the values with NUL terminators (`data`: joined,
+    or for a few large bytes values a list of the parts, written in order), and where each
+    value ends (the int64 offset just past its NUL: the file's offsets, less the start of
+    the chunk)."""
 
     __slots__ = ("data", "ends", "flags")
 
