@@ -1,5 +1,6 @@
 import datetime
 from math import isnan
+from operator import itemgetter
 
 from accnb import OptionEnum, OptionString
 
@@ -71,7 +72,7 @@ def prepare(job, options, datasets, slices):
         dw.add(col, source.columns[col].type, none_support=chain.none_support(col))
     per_slice = None
     if options.sort_across_slices:
-        order = _order(chain, None, options)
+        order = _order(chain, options, lambda col: chain.iterate(None, col))
         size, extra = divmod(len(order), slices)
         counts = [size] * slices
         # the Accelerator's pick of the slices that get a leftover row: deterministic, and
@@ -91,7 +92,8 @@ def analysis(sliceno, options, prepare_res):
     dw, chain, names, per_slice = prepare_res
     if per_slice is None:
         rows = list(chain.iterate(sliceno, names))
-        order = _order(chain, sliceno, options)
+        # the sort columns are in the rows already: no second reading of them
+        order = _order(chain, options, lambda col: map(itemgetter(names.index(col)), rows))
     else:
         rows = list(chain.iterate(None, names))
         order = per_slice[sliceno]
@@ -104,11 +106,12 @@ def synthesis(prepare_res):
     return prepare_res[0].finish().lines
 
 
-def _order(chain, sliceno, options):
-    """Row indexes of the chain (one slice, or all in slice order) in sorted order."""
+def _order(chain, options, values_of):
+    """Row indexes in sorted order of the rows whose column values values_of(col) gives
+    (the chain's, of one slice or all in slice order)."""
     keys = []
     for col in options.sort_columns:
-        values = chain.iterate(sliceno, col)
+        values = values_of(col)
         keys.append(list(_sortable(chain[-1].columns[col].type, chain.none_support(col), values)))
     key = keys[0].__getitem__ if len(keys) == 1 else list(zip(*keys, strict=True)).__getitem__
     reverse = options.sort_order == "descending"
