@@ -93,6 +93,11 @@ def prepare(job, options, datasets):
     )
     if syntax.separator is None:  # one field per line: a separator no line contains
         syntax.separator = syntax.newline or b"\n"
+    # what a quoted field starts with, at the line's start or after a separator: made once
+    # here rather than for every line
+    quotes = syntax.quotes or b""
+    syntax.quote_starts = tuple(quotes[i : i + 1] for i in range(len(quotes)))
+    syntax.quoted_after_sep = tuple(syntax.separator + q for q in syntax.quote_starts)
     label_lines = options.label_lines
     if label_lines is None:
         label_lines = 0 if options.labels else 1
@@ -345,7 +350,9 @@ def _classified(options, syntax, label_lines):
 def _fields(line, syntax, count, allow_extra_empty, labels):
     """The line's fields (count of them, unless count is None), or why the line is bad."""
     sep, quotes = syntax.separator, syntax.quotes
-    if quotes and any(line.startswith(q) or sep + q in line for q in _each(quotes)):
+    if quotes and (
+        line.startswith(syntax.quote_starts) or any(q in line for q in syntax.quoted_after_sep)
+    ):
         fields = _quoted_fields(line, sep, quotes, labels)
         if isinstance(fields, str):
             return fields
@@ -360,10 +367,6 @@ def _fields(line, syntax, count, allow_extra_empty, labels):
     return f"{len(fields)} fields, but there are {count} labels" + (
         "" if allow_extra_empty else " (allow_extra_empty=True accepts extra empty fields)"
     )
-
-
-def _each(quotes):
-    return [quotes[i : i + 1] for i in range(len(quotes))]
 
 
 def _quoted_fields(line, sep, quotes, labels):
