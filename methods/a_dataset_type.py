@@ -255,21 +255,20 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
     elif not rehash:
         kw.update(hashlabel=hashlabel)
     dw = job.datasetwriter(name=f"{name}.unhashed" if rehash else name, **kw)
-    for col in outputs:
-        src = typed_from.get(col) or copied_from[col]
+    sources = [typed_from.get(col) or copied_from[col] for col in outputs]
+    for col, src in zip(outputs, sources, strict=True):
         none_support = source.columns[src].none_support or options.defaults.get(col, 0) is None
         if col in converters:
             dw.add(col, converters[col].type, none_support=none_support or converters[col].none)
         else:
-            dw.add(col, source.columns[src].type, none_support=source.columns[src].none_support)
+            dw.add(col, source.columns[src])  # its type and none_support
     bad_dw = None
     if options.filter_bad:
         bad_dw = job.datasetwriter(
             name="bad" if name == "default" else f"{name}.bad", previous=bad_previous
         )
         for col in converters:
-            src = source.columns[typed_from[col]]
-            bad_dw.add(col, src.type, none_support=src.none_support)
+            bad_dw.add(col, source.columns[typed_from[col]])
     return DotDict(
         name=name,
         final_name=f"{job.jobid}/{name}",
@@ -277,7 +276,7 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         dw=dw,
         bad_dw=bad_dw,
         outputs=outputs,
-        sources=[typed_from.get(c) or copied_from[c] for c in outputs],
+        sources=sources,
         rehash=rehash,
         hashlabel=hashlabel,
         caption=caption,
@@ -357,8 +356,7 @@ def _rehash(job, part):
         name=part.name, caption=part.caption, previous=part.previous, hashlabel=part.hashlabel
     )
     for col in part.outputs:
-        c = unhashed.columns[col]
-        dw.add(col, c.type, none_support=c.none_support)
+        dw.add(col, unhashed.columns[col])
     write = dw.get_split_write_list()
     for row in unhashed.iterate(None, part.outputs):
         write(row)
