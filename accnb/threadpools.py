@@ -17,8 +17,10 @@ page copies (a forked child copies every page it writes).
 
 from __future__ import annotations
 
+import ctypes
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from threadpoolctl import ThreadpoolController
 
@@ -43,13 +45,30 @@ def find_before_fork() -> None:
 
 def _setter(pool) -> Callable[[int], object]:
     """The C function that sets `pool`'s thread count, or threadpoolctl's own method where
-    we cannot name it (a library or a threadpoolctl we do not know)."""
+    we cannot name it (a library or a threadpoolctl we do not know). For OpenBLAS on
+    pthreads, a write of its count instead: right for lowering it, all we ever do."""
+    if pool.internal_api == "openblas" and getattr(pool, "threading_layer", "") == "pthreads":
+        count = _openblas_thread_count(pool)
+        if count is not None:
+            return partial(setattr, count, "value")
     name = _SETTERS.get(pool.internal_api)
     if pool.internal_api == "openblas" and getattr(pool, "threading_layer", "") == "openmp":
         name = "omp_set_num_threads"  # as threadpoolctl does for OpenBLAS built on OpenMP
     find = getattr(pool, "_get_symbol", None)  # threadpoolctl's lookup, with symbol affixes
     function = find(name) if name and find else None
     return function if function is not None else pool.set_num_threads
+
+
+def _openblas_thread_count(pool) -> ctypes.c_int | None:
+    """OpenBLAS's own count of the threads a call may use, `blas_cpu_number`, where the
+    library exports it. In a forked child, openblas_set_num_threads first restarts the
+    worker threads that fork stopped: 2 ms, a thread the next fork must stop again, and a
+    lock a kernel thread may have held at the fork. With the count at 1, OpenBLAS runs
+    every call on the calling thread and never starts them."""
+    try:
+        return ctypes.c_int.in_dll(pool.dynlib, "blas_cpu_number")
+    except (AttributeError, ValueError):
+        return None
 
 
 def one_thread_in_child() -> None:

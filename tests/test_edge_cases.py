@@ -78,6 +78,7 @@ def test_two_kernels_with_one_method_name_get_their_own_results_or_share_the_sam
 
 
 BLAS_METHOD = """
+import os
 import numpy as np
 from threadpoolctl import threadpool_info
 options = dict(n=0)
@@ -85,15 +86,19 @@ options = dict(n=0)
 def blas_threads():
     return max(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
 
+def prepare():
+    return len(os.listdir("/proc/self/task"))  # before this process forks its slices
+
 def analysis(sliceno, options):
     a = np.ones((300, 300))
     return float((a @ a).sum()) + options.n, blas_threads()
 
-def synthesis(analysis_res):
+def synthesis(analysis_res, prepare_res):
     a = np.ones((300, 300))
     a @ a
     slices = list(analysis_res)
-    return sum(total for total, _ in slices), [threads for _, threads in slices], blas_threads()
+    threads = [threads for _, threads in slices]
+    return sum(total for total, _ in slices), threads, blas_threads(), prepare_res
 """
 
 
@@ -125,9 +130,12 @@ def test_job_processes_run_blas_on_one_thread_and_leave_the_callers_pools_alone(
         with threadpool_limits(2, user_api="blas"):  # as on any machine of 2+ cores
             a @ a  # the pool's threads are running
             for n in range(4):
-                total, slice_threads, synthesis_threads = wd.build("dots", n=n, relay=quiet).load()
+                job = wd.build("dots", n=n, relay=quiet)
+                total, slice_threads, synthesis_threads, native_threads = job.load()
                 assert total == 2 * (300.0**3 + n)
                 assert slice_threads == [1, 1] and synthesis_threads == 1
+                # OpenBLAS's workers, stopped by the fork, were not started again
+                assert native_threads == 1
             assert blas_threads() == 2
     finally:
         stop.set()
