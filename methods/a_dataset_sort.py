@@ -2,6 +2,8 @@ import datetime
 from math import isnan
 from operator import itemgetter
 
+import numpy as np
+
 from accnb import OptionEnum, OptionString
 
 description = r"""
@@ -94,12 +96,12 @@ def analysis(sliceno, options, prepare_res):
         rows = list(chain.iterate(sliceno, names))
         # the sort columns are in the rows already: no second reading of them
         order = _order(chain, options, lambda col: map(itemgetter(names.index(col)), rows))
+        rows = map(rows.__getitem__, order)
     else:
-        rows = list(chain.iterate(None, names))
-        order = per_slice[sliceno]
+        rows = _take(chain, names, per_slice[sliceno])
     write = dw.write_list
-    for ix in order:
-        write(rows[ix])
+    for row in rows:
+        write(row)
 
 
 def synthesis(prepare_res):
@@ -116,6 +118,27 @@ def _order(chain, options, values_of):
     key = keys[0].__getitem__ if len(keys) == 1 else list(zip(*keys, strict=True)).__getitem__
     reverse = options.sort_order == "descending"
     return sorted(range(len(keys[0])), key=key, reverse=reverse)
+
+
+def _take(chain, names, wanted):
+    """The rows at indexes `wanted` of the chain's rows (in slice order), in that order.
+    Each part of the chain (a dataset's slice) reads only the rows wanted from it."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    parts = [(ds, sliceno) for ds in chain for sliceno in range(len(ds.lines))]
+    starts = np.cumsum([0] + [ds.lines[sliceno] for ds, sliceno in parts])
+    part_of = np.searchsorted(starts, wanted, "right") - 1
+    grouped = np.argsort(part_of, kind="stable")  # wanted's positions, part by part
+    bounds = np.searchsorted(part_of[grouped], np.arange(len(parts) + 1))
+    columns = [[] for _ in names]
+    for part, (ds, sliceno) in enumerate(parts):
+        local = wanted[grouped[bounds[part] : bounds[part + 1]]] - starts[part]
+        if len(local):
+            for column, name in zip(columns, names, strict=True):
+                column += ds.columns[name].take(sliceno, local)
+    position = np.empty_like(grouped)  # where each wanted row is in the columns
+    position[grouped] = np.arange(len(grouped))
+    position = position.tolist()
+    return zip(*(map(column.__getitem__, position) for column in columns), strict=True)
 
 
 def _sortable(kind, none_support, values):
