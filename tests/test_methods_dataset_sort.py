@@ -93,3 +93,31 @@ def test_a_missing_or_unsortable_column_or_trigger_column_fails_naming_it(wd, so
         wd.build("dataset_sort", source=typed, sort_columns="j")
     with pytest.raises(JobError, match="trigger_column is not supported"):
         wd.build("dataset_sort", source=typed, sort_columns="k", trigger_column="k")
+
+
+ROWS = """
+import random
+options = dict(seed=0)
+datasets = ("previous",)
+
+def prepare(job, datasets):
+    dw = job.datasetwriter(previous=datasets.previous)
+    dw.add("k", "int64")
+    dw.add("u", "unicode", none_support=True)
+    return dw
+
+def analysis(sliceno, prepare_res, options):
+    r = random.Random(options.seed * 10 + sliceno)
+    for _ in range(50 + 30 * sliceno):
+        k = r.randrange(20)  # repeated keys: the sort must be stable
+        prepare_res.write(k, None if k == 3 else f"{k}-{r.random()}")
+"""
+
+
+def test_across_slices_rows_from_every_part_of_a_chain_come_out_whole(wd):
+    wd.method("rows", ROWS)
+    first = wd.build("rows", seed=1)
+    second = wd.build("rows", seed=2, previous=first)
+    chain_rows = list(second.dataset().iterate_chain(None, ["k", "u"]))
+    job = wd.build("dataset_sort", source=second, sort_columns="k", sort_across_slices=True)
+    assert list(job.dataset().iterate(None, ["k", "u"])) == sorted(chain_rows, key=lambda r: r[0])
