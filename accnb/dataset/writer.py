@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import compress
 from keyword import iskeyword
 from pathlib import Path
@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import current
 from ..errors import DatasetError
-from . import layout
+from . import layout, parts
 from .partition import UNHASHABLE, hash_encoded
 from .types import (
     N_BIG,
@@ -89,10 +89,11 @@ class _SliceOut:
 class DatasetWriter:
     """Writes one dataset of the running job, as the Accelerator's DatasetWriter.
 
-    Made in prepare and written per slice in analysis, or written with set_slice() or a
-    split writer in prepare or synthesis. Values are buffered per column and converted in
-    chunks, so a bad value is reported (naming column, type and value) when its chunk is
-    written: at a later write, at the end of the slice or at finish().
+    Made in prepare and written per slice in analysis (each slice its own rows, or with a
+    split writer to every slice), or written with set_slice() or a split writer in prepare
+    or synthesis. Values are buffered per column and converted in chunks, so a bad value is
+    reported (naming column, type and value) when its chunk is written: at a later write,
+    at the end of the slice or at finish().
     """
 
     def __new__(
@@ -131,6 +132,7 @@ class DatasetWriter:
         self._order: list[str] = []
         self._mode: str | None = None  # "slice" or "split" once writing
         self._sliceno: int | None = None
+        self._part: int | None = None  # the slice number of a slice process split-writing
         self._outs: dict[int, _SliceOut] = {}
         self._paths: dict[tuple[str, int, str], str] = {}
         self._buf: list[list] = []
@@ -218,11 +220,7 @@ class DatasetWriter:
             raise DatasetError(f"sliceno must be an int in range({self.slices}), not {sliceno!r}")
         self._check_startable()
         self._flush()
-        stale = self._slice_meta_path(sliceno)
-        if sliceno not in self._outs and stale.exists():
-            if json.loads(stale.read_text())["lines"]:
-                raise DatasetError(f"Slice {sliceno} of {self} was already written in analysis")
-            stale.unlink()
+        self._refuse_written_in_analysis([sliceno])
         self._written_here = True
         self._begin("slice", sliceno)
 
@@ -238,9 +236,8 @@ class DatasetWriter:
         return self._split()[2]
 
     def _split(self) -> tuple[Callable, Callable, Callable]:
-        if current.sliceno is not None:
-            raise DatasetError("Split writers can't be used in analysis")
-        if self._mode == "slice":
+        in_analysis = current.sliceno is not None
+        if self._mode == "slice" and not in_analysis:
             raise DatasetError("Don't use both a split writer and set_slice")
         if self.allow_missing_slices:
             raise DatasetError("Don't use a split writer with allow_missing_slices")
@@ -249,11 +246,36 @@ class DatasetWriter:
                 f"Can't split-write {self}: parent {self.parent} is hashed on "
                 f"{self.parent.hashlabel!r}, which this writer does not write"
             )
-        if self._mode is None:
+        if in_analysis and self._part is None:
+            self._split_this_slice(current.sliceno)
+        elif self._mode is None:
             self._check_startable()
+            self._refuse_written_in_analysis(range(self.slices))
             self._written_here = True
             self._begin("split", None)
         return self._funcs
+
+    def _split_this_slice(self, sliceno: int) -> None:
+        """In a slice process: this slice's rows go to every slice, into part files that
+        finish joins (parts.py), so a dataset is rehashed by all slices at once."""
+        if self._rows or (self._buf and self._buf[0]):
+            raise DatasetError(
+                f"Slice {sliceno} wrote rows to {self} before asking for a split writer: "
+                "in one slice, use one or the other"
+            )
+        self._part = sliceno
+        self._outs.clear()
+        self._paths.clear()
+        self._begin("split", None)
+
+    def _refuse_written_in_analysis(self, slices: Iterable[int]) -> None:
+        """The job process must not write again a slice that a slice process wrote."""
+        for sliceno in slices:
+            stale = self._slice_meta_path(sliceno)
+            if sliceno not in self._outs and stale.exists():
+                if json.loads(stale.read_text())["lines"]:
+                    raise DatasetError(f"Slice {sliceno} of {self} was already written in analysis")
+                stale.unlink()
 
     def _check_startable(self) -> None:
         if not self._order:
@@ -517,7 +539,10 @@ class DatasetWriter:
         key = (file, sliceno, suffix)
         path = self._paths.get(key)
         if path is None:  # made once: a Path join costs as much as a small chunk's write
-            path = self._paths[key] = str(layout.column_file(self.dir, file, sliceno, suffix))
+            path = str(layout.column_file(self.dir, file, sliceno, suffix))
+            if self._part is not None:
+                path += f".from{self._part}"
+            self._paths[key] = path
         return path
 
     def write_columns(self, columns: Mapping[str, Any]) -> None:
@@ -593,8 +618,13 @@ class DatasetWriter:
 
     def _end_slice(self, sliceno: int) -> None:
         self._flush()
-        layout.save_json_atomic(self._slice_meta_path(sliceno), self._slice_meta(sliceno))
-        del self._outs[sliceno]  # the job process reads it from the file
+        if self._part is None:
+            meta = self._slice_meta(sliceno)
+        else:
+            records = [self._slice_meta(dest) for dest in range(self.slices)]
+            meta = {"lines": sum(r["lines"] for r in records), "parts": records}
+        layout.save_json_atomic(self._slice_meta_path(sliceno), meta)
+        self._outs.clear()  # the job process reads it from the file
         self._disable("this slice has ended")
 
     def finish(self) -> Any:
@@ -621,6 +651,8 @@ class DatasetWriter:
                 missing.append(sliceno)
         if missing:
             raise DatasetError(f"Not all slices of {self} were written, missing {missing}")
+        if any("parts" in record for record in per_slice):
+            per_slice = parts.join(self, per_slice)
         meta = self._meta(per_slice)
         layout.save_json_atomic(self.dir / layout.META, meta)
         for sliceno in range(self.slices):
@@ -750,7 +782,7 @@ def _start_slice(sliceno: int) -> None:
 def _end_slice(sliceno: int) -> None:
     """In a slice process, after analysis: flush and record this slice of each writer."""
     for w in list(_writers.values()):
-        if w._mode == "slice" and w._sliceno == sliceno and not w._written_here:
+        if sliceno in (w._sliceno, w._part) and not w._written_here:
             w._end_slice(sliceno)
 
 
