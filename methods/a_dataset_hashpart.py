@@ -10,8 +10,8 @@ One dataset per source dataset, from `source` back to (not including) the source
 the one before as previous (the first: `previous`). Columns keep their types; none_support
 is as in the chain.
 
-Each slice reads every row of the source and keeps those that hash to it, so the work is
-parallel but the reading is done once per slice.
+Each slice reads its own rows and writes each to the slice it hashes to (a split writer in
+analysis): every row is read and hashed once, by all slices at once.
 
 Not in accnb: chain_slices (only its default, False, is accepted).
 
@@ -64,9 +64,8 @@ def prepare(job, options, datasets):
 
 def analysis(sliceno, options, prepare_res):
     for source, dw, names in prepare_res:
-        write = dw.write_list
-        rows = source.iterate(sliceno, names, hashlabel=options.hashlabel, rehash=True)
-        for row in rows:
+        write = dw.get_split_write_list()
+        for row in source.iterate(sliceno, names):
             write(row)
 
 

@@ -43,8 +43,8 @@ dataset of its own: then they are copied (discard_untyped: left out). rename={ol
 new name; old stays if new is typed); {old: None} discards old.
 
 Hashing: typing the source's hashlabel, or giving hashlabel, rehashes (hashlabel='' gives
-no hashlabel). Rows are converted in parallel into a dataset "<name>.unhashed", which
-synthesis splits over the slices and then removes.
+no hashlabel). Each slice writes the rows it converts straight to the slices they hash to
+(a split writer in analysis), so all slices rehash at once.
 
 Not in accnb: timezone, numeric_comma, chain_slices and compression (only their defaults
 are accepted).
@@ -150,19 +150,15 @@ def analysis(sliceno, options, prepare_res):
     return res
 
 
-def synthesis(job, analysis_res, prepare_res):
-    analysis_res = list(analysis_res)
+def synthesis(analysis_res, prepare_res):
     lines = bad = 0
     defaulted = {}
-    for ix, part in enumerate(prepare_res.parts):
-        for slice_res in analysis_res:
-            good, part_bad, part_defaulted = slice_res[ix]
+    for slice_res in analysis_res:
+        for good, part_bad, part_defaulted in slice_res:  # one for each dataset typed
             lines += good
             bad += part_bad
             for col, n in part_defaulted.items():
                 defaulted[col] = defaulted.get(col, 0) + n
-        if part.rehash:
-            _rehash(job, part)
     print(f"typed {lines} lines of {len(prepare_res.parts)} dataset(s)")
     if bad:
         print(f"{bad} lines left out (filter_bad): the dataset 'bad'")
@@ -246,15 +242,15 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
     if not own and not outputs:  # nothing to type here: the source as it is
         kept = [c for c in source.columns if c not in hidden]
         source.link_to_here(name=name, column_filter=kept, override_previous=previous)
-        return DotDict(name=name, final_name=f"{job.jobid}/{name}", source=source, dw=None,
-                       bad_dw=None, rehash=False)  # fmt: skip
+        return DotDict(final_name=f"{job.jobid}/{name}", source=source, dw=None, bad_dw=None,
+                       rehash=False)  # fmt: skip
     kw = dict(caption=caption, previous=previous)
     if not own:
         discard = {c: None for c in hidden if c in source.columns}
         kw.update(parent=source, columns=discard)
-    elif not rehash:
+    else:
         kw.update(hashlabel=hashlabel)
-    dw = job.datasetwriter(name=f"{name}.unhashed" if rehash else name, **kw)
+    dw = job.datasetwriter(name=name, **kw)
     sources = [typed_from.get(col) or copied_from[col] for col in outputs]
     for col, src in zip(outputs, sources, strict=True):
         none_support = source.columns[src].none_support or options.defaults.get(col, 0) is None
@@ -270,7 +266,6 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         for col in converters:
             bad_dw.add(col, source.columns[typed_from[col]])
     return DotDict(
-        name=name,
         final_name=f"{job.jobid}/{name}",
         source=source,
         dw=dw,
@@ -278,9 +273,6 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         outputs=outputs,
         sources=sources,
         rehash=rehash,
-        hashlabel=hashlabel,
-        caption=caption,
-        previous=previous,
     )
 
 
@@ -304,7 +296,7 @@ def _analysis_one(sliceno, options, prepare_res, part):
         return source.lines[sliceno], 0, {}
     convs = [converters.get(col) for col in part.outputs]
     names = part.outputs
-    write = part.dw.write_list
+    write = part.dw.get_split_write_list() if part.rehash else part.dw.write_list
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
     good = bad = 0
     defaulted = {}
@@ -344,24 +336,6 @@ def _analysis_one(sliceno, options, prepare_res, part):
             write(out)
             good += 1
     return good, bad, defaulted
-
-
-# --- synthesis
-
-
-def _rehash(job, part):
-    """Split the typed rows over the slices by hashlabel, then drop the unhashed dataset."""
-    unhashed = part.dw.finish()
-    dw = job.datasetwriter(
-        name=part.name, caption=part.caption, previous=part.previous, hashlabel=part.hashlabel
-    )
-    for col in part.outputs:
-        dw.add(col, unhashed.columns[col])
-    write = dw.get_split_write_list()
-    for row in unhashed.iterate(None, part.outputs):
-        write(row)
-    dw.finish()
-    part.dw.discard()
 
 
 # --- converters
