@@ -113,12 +113,14 @@ def test_a_slice_writing_its_own_rows_keeps_them_first_in_its_slice(wd):
     assert list(ds.iterate(1, "x")) == ["split1", "split3"]
 
 
-BOTH_IN_ONE_SLICE = """
+ONE_INT_COLUMN = """
 def prepare(job):
     dw = job.datasetwriter()
     dw.add("x", "int64")
     return dw
+"""
 
+BOTH_IN_ONE_SLICE = ONE_INT_COLUMN + """
 def analysis(sliceno, prepare_res):
     prepare_res.write(sliceno)
     prepare_res.get_split_write()
@@ -132,12 +134,7 @@ def test_a_slice_cannot_write_its_own_rows_and_then_split(wd):
     assert not list((wd.path).glob("*/datasets/default"))
 
 
-AGAIN_IN_SYNTHESIS = """
-def prepare(job):
-    dw = job.datasetwriter()
-    dw.add("x", "int64")
-    return dw
-
+AGAIN_IN_SYNTHESIS = ONE_INT_COLUMN + """
 def analysis(sliceno, prepare_res):
     prepare_res.write(sliceno)
 
