@@ -136,6 +136,25 @@ def test_the_same_build_writes_byte_identical_dataset_files(
     assert [n for n in files["fork"] if files["dask"][n] != files["fork"][n]] == []
 
 
+def test_slices_split_writing_on_the_workers_write_the_files_forked_slices_write(
+    tmp_path, methods_dir, write_method, executor
+):
+    """dataset_hashpart: each slice split-writes its rows into parts the job process joins."""
+    write_method("writes", WRITES)
+    files = {}
+    for name, chosen in (("fork", None), ("dask", executor)):
+        with accnb.Workdir(
+            tmp_path / name / "wd", slices=2, methods=[methods_dir], executor=chosen
+        ) as workdir:
+            source = workdir.build("writes", relay=_quiet)
+            hashed = workdir.build("dataset_hashpart", source=source, hashlabel="name")
+            files[name] = _dataset_files(hashed)
+            assert hashed.dataset().hashlabel == "name"
+            assert sum(hashed.dataset().lines) == 300
+    assert sorted(files["dask"]) == sorted(files["fork"])
+    assert [n for n in files["fork"] if files["dask"][n] != files["fork"][n]] == []
+
+
 @pytest.mark.parametrize("first", ["fork", "dask"])
 def test_a_build_on_one_executor_is_reused_on_the_other(
     first, wd, methods_dir, write_method, executor
