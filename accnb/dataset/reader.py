@@ -19,13 +19,25 @@ import numpy as np
 from .. import current
 from ..errors import DatasetError
 from . import layout
-from .partition import hash_value
-from .types import FOLD, N_BIG, NONE, TYPES, ColumnType, NumberType, is_masked, minmax_from_json
+from .partition import hash_encoded, hash_value
+from .types import (
+    FOLD,
+    N_BIG,
+    NONE,
+    TYPES,
+    ColumnType,
+    Fixed,
+    Numbers,
+    NumberType,
+    is_masked,
+    minmax_from_json,
+)
 
 # Rows made into Python objects at a time: small enough that each chunk's objects reuse the
 # memory the last one freed (at 65536, 4 MB of str a chunk faulted fresh pages in).
 CHUNK_ROWS = 8192
 CHUNK_BYTES = 4 << 20  # a variable-width chunk is at most this big (or one value)
+HASH_CHUNK_ROWS = 1 << 16  # rows hashed at a time by numpy (512 kB of uint64 hashes)
 _LITTLE = sys.byteorder == "little"
 _no_override = object()
 
@@ -203,6 +215,33 @@ class Column:
         if sliceno is None:
             return ichain.from_iterable(map(self._slice_iter, range(len(self.dataset.lines))))
         return self._slice_iter(sliceno)
+
+    def hash_chunks(self, sliceno: int) -> Iterator[np.ndarray]:
+        """The hashlabel hash (partition.py) of each row of slice `sliceno`, a chunk at a
+        time: from the column's own bytes, as the writer hashes them, for fixed-width and
+        number columns; a value at a time for the others (and for big numbers)."""
+        lines = self.dataset.lines[sliceno]
+        ct = self._ct
+        if ct.layout == "fixed" and lines:
+            arr = np.frombuffer(self._mapped(sliceno, "", lines * ct.itemsize), ct.dtype)
+            flags = self._flags_of(sliceno, lines)
+            for a in range(0, lines, HASH_CHUNK_ROWS):
+                b = a + HASH_CHUNK_ROWS
+                yield hash_encoded(
+                    ct.name, Fixed(arr[a:b], None if flags is None else flags[a:b]), []
+                )
+            return
+        if ct.layout == "number" and lines:
+            kinds = self._array(sliceno, ".kinds", np.uint8, lines)
+            if not (kinds == N_BIG).any():
+                payload = self._array(sliceno, "", "<i8", lines)
+                for a in range(0, lines, HASH_CHUNK_ROWS):
+                    b = a + HASH_CHUNK_ROWS
+                    yield hash_encoded(ct.name, Numbers(kinds[a:b], payload[a:b], None), [])
+                return
+        values = self._slice_iter(sliceno)
+        while chunk := list(islice(values, CHUNK_ROWS)):
+            yield np.fromiter(map(hash_value, chunk), np.uint64, len(chunk))
 
     def take(self, sliceno: int, rows: Sequence[int] | np.ndarray) -> list:
         """Values of rows `rows` (indices in slice `sliceno`, any order, repeats allowed),
@@ -780,8 +819,7 @@ def _one_dataset(
     its = columns_of(None if rehash_on else sliceno)
     it: Iterator = zip(*its, strict=False) if want_tuple else its[0]
     if rehash_on is not None:
-        keep = (hash_value(v) % slices == sliceno for v in d.columns[rehash_on].iterate(None))
-        it = compress(it, keep)
+        it = compress(it, _hashing_here(d.columns[rehash_on], slices, sliceno))
     if callable(translators):
         it = map(translators, it)
     if range:
@@ -798,13 +836,16 @@ def _one_dataset(
                 else:
                     values = c.iterate(None if rehash_on else sliceno)
                 if rehash_on is not None:
-                    keep = (
-                        hash_value(v) % slices == sliceno
-                        for v in d.columns[rehash_on].iterate(None)
-                    )
-                    values = compress(values, keep)
+                    values = compress(values, _hashing_here(d.columns[rehash_on], slices, sliceno))
                 it = compress(it, map(check, values))
     return it
+
+
+def _hashing_here(col: Column, slices: int, sliceno: int) -> Iterator[bool]:
+    """For each row of every slice in turn: does its value of `col` hash to `sliceno`?"""
+    every = builtins.range(len(col.dataset.lines))
+    hashes = ichain.from_iterable(map(col.hash_chunks, every))
+    return ichain.from_iterable((h % np.uint64(slices) == sliceno).tolist() for h in hashes)
 
 
 def _roundrobin(iterators: list[Iterator]) -> Iterator:
