@@ -120,11 +120,14 @@ def prepare(job):
     return dw
 """
 
-BOTH_IN_ONE_SLICE = ONE_INT_COLUMN + """
+BOTH_IN_ONE_SLICE = (
+    ONE_INT_COLUMN
+    + """
 def analysis(sliceno, prepare_res):
     prepare_res.write(sliceno)
     prepare_res.get_split_write()
 """
+)
 
 
 def test_a_slice_cannot_write_its_own_rows_and_then_split(wd):
@@ -134,13 +137,16 @@ def test_a_slice_cannot_write_its_own_rows_and_then_split(wd):
     assert not list((wd.path).glob("*/datasets/default"))
 
 
-AGAIN_IN_SYNTHESIS = ONE_INT_COLUMN + """
+AGAIN_IN_SYNTHESIS = (
+    ONE_INT_COLUMN
+    + """
 def analysis(sliceno, prepare_res):
     prepare_res.write(sliceno)
 
 def synthesis(prepare_res):
     prepare_res.get_split_write()(7)
 """
+)
 
 
 def test_the_job_process_cannot_split_write_slices_written_in_analysis(wd):
@@ -162,3 +168,31 @@ def test_a_failing_split_writing_slice_leaves_no_dataset_and_no_parts(wd):
     with pytest.raises(JobError, match="slice 1 broke"):
         wd.build("failing", rows=20_000)  # more than a chunk: parts are on disk
     assert not list(wd.path.glob("*/datasets/*"))
+
+
+ONE_ROW = """
+def prepare(job):
+    dw = job.datasetwriter()
+    dw.add("x", "unicode")
+    dw.add("n", "number")
+    return dw
+
+def analysis(sliceno, prepare_res):
+    if sliceno == 1:  # round robin: the row goes to slice 0, nothing to slice 1
+        prepare_res.get_split_write()("only", 10**30)
+"""
+
+
+def test_a_slice_no_part_has_rows_for_has_no_files(wd):
+    wd.method("one_row", ONE_ROW)
+    ds = wd.build("one_row").dataset()
+    assert ds.lines == [1, 0]
+    assert list(ds.iterate(None, ["x", "n"])) == [("only", 10**30)]
+    assert sorted(p.name for p in ds.path.iterdir() if p.name.startswith("c")) == [
+        "c0.0",
+        "c0.0.offsets",
+        "c1.0",
+        "c1.0.big",
+        "c1.0.big.offsets",
+        "c1.0.kinds",
+    ]

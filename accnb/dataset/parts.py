@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,49 +19,57 @@ from .layout import column_file
 from .types import minmax_merge
 
 
-def join(dw: Any, per_slice: list[dict]) -> list[dict]:
-    """The metadata of each slice of writer `dw` once its parts are joined into its files.
-    `per_slice` holds each slice process's record: a split-writing one has "parts", one
-    record per destination slice."""
+def join(ds_dir: Path, columns: list[tuple[str, Any]], per_slice: list[dict]) -> list[dict]:
+    """The record of each slice of the dataset in `ds_dir` once its parts are joined into
+    its files. `columns` are (name, column type) in write order; `per_slice` holds each
+    slice process's record: a split-writing one has "parts", one per destination slice."""
     joined = []
-    for dest in range(dw.slices):
+    for dest in range(len(per_slice)):
         parts = []  # (file name tag, record) of each part with rows, in writing slice order
         for src, meta in enumerate(per_slice):
             if "parts" in meta:
                 parts.append((f".from{src}", meta["parts"][dest]))
             elif src == dest:
                 parts.append(("", meta))
-        joined.append(_join_slice(dw, dest, [(t, m) for t, m in parts if m["lines"]]))
+        parts = [(tag, meta) for tag, meta in parts if meta["lines"]]
+        joined.append(_join_slice(ds_dir, columns, dest, parts))
     return joined
 
 
-def _join_slice(dw: Any, dest: int, parts: list[tuple[str, dict]]) -> dict:
+def _join_slice(
+    ds_dir: Path, columns: list[tuple[str, Any]], dest: int, parts: list[tuple[str, dict]]
+) -> dict:
     tags = [tag for tag, _ in parts]
     lines = [meta["lines"] for _, meta in parts]
-    columns = {}
-    for ix, (name, ct) in enumerate(zip(dw._order, dw._types, strict=True)):
-        base = str(column_file(dw.dir, f"c{ix}", dest))
+    joined = {}
+    for ix, (name, ct) in enumerate(columns):
         cols = [meta["columns"][name] for _, meta in parts]
-        if ct.layout == "var":
-            _join_var(base, tags)
-        else:
-            _cat(base, tags)
-            if ct.layout == "number":
-                _cat(base + ".kinds", tags)
-                big_tags = [tag for tag, col in zip(tags, cols, strict=True) if col["big"]]
-                if big_tags:
-                    _join_var(base + ".big", big_tags)
-        has_flags = [col["flags"] for col in cols]
-        if any(has_flags):
-            _join_flags(base + ".flags", tags, lines, has_flags)
+        if parts:  # (a slice without rows has no files)
+            _join_files(str(column_file(ds_dir, f"c{ix}", dest)), ct, tags, lines, cols)
         lo, hi = minmax_merge([(col["min"], col["max"]) for col in cols])
-        columns[name] = {
+        joined[name] = {
             "min": lo,
             "max": hi,
-            "flags": any(has_flags),
+            "flags": any(col["flags"] for col in cols),
             "big": any(col["big"] for col in cols),
         }
-    return {"lines": sum(lines), "columns": columns}
+    return {"lines": sum(lines), "columns": joined}
+
+
+def _join_files(base: str, ct: Any, tags: list[str], lines: list[int], cols: list[dict]) -> None:
+    """One column's files of one slice, from the parts' (`cols`: their records)."""
+    if ct.layout == "var":
+        _join_var(base, tags)
+    else:
+        _cat(base, tags)
+        if ct.layout == "number":
+            _cat(base + ".kinds", tags)
+            big_tags = [tag for tag, col in zip(tags, cols, strict=True) if col["big"]]
+            if big_tags:
+                _join_var(base + ".big", big_tags)
+    has_flags = [col["flags"] for col in cols]
+    if any(has_flags):
+        _join_flags(base + ".flags", tags, lines, has_flags)
 
 
 def _inputs(out: str, tags: list[str]) -> list[str] | None:

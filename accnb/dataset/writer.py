@@ -652,7 +652,8 @@ class DatasetWriter:
         if missing:
             raise DatasetError(f"Not all slices of {self} were written, missing {missing}")
         if any("parts" in record for record in per_slice):
-            per_slice = parts.join(self, per_slice)
+            columns = list(zip(self._order, self._types, strict=True))
+            per_slice = parts.join(self.dir, columns, per_slice)
         meta = self._meta(per_slice)
         layout.save_json_atomic(self.dir / layout.META, meta)
         for sliceno in range(self.slices):
