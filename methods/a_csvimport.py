@@ -115,7 +115,7 @@ def prepare(job, options, datasets):
     if not columns:
         raise ValueError(f"csvimport: every label of {filename} is discarded: nothing to import")
     caption = f"csvimport of {filename}"
-    dw = job.datasetwriter(caption=caption, previous=datasets.previous)
+    dw = job.datasetwriter(caption=caption, previous=datasets.previous, filename=filename)
     for name in labels:
         if name not in options.discard:
             dw.add(name, "bytes")

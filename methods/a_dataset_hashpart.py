@@ -52,7 +52,11 @@ def prepare(job, options, datasets):
         name = "default" if ix == len(chain) - 1 else str(ix)
         caption = options.caption % dict(caption=source.caption, hashlabel=options.hashlabel)
         dw = job.datasetwriter(
-            name=name, caption=caption, hashlabel=options.hashlabel, previous=previous
+            name=name,
+            caption=caption,
+            hashlabel=options.hashlabel,
+            previous=previous,
+            filename=source.filename,
         )
         names = list(source.columns)
         for col in names:

@@ -68,6 +68,7 @@ def prepare(job, options, datasets, slices):
         caption=f"{source.caption} sorted on {', '.join(options.sort_columns)}",
         hashlabel=hashlabel,
         previous=datasets.previous,
+        filename=source.filename if len(chain) == 1 else None,  # as the Accelerator's
     )
     names = list(source.columns)
     for col in names:

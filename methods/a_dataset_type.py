@@ -244,7 +244,7 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         source.link_to_here(name=name, column_filter=kept, override_previous=previous)
         return DotDict(final_name=f"{job.jobid}/{name}", source=source, dw=None, bad_dw=None,
                        rehash=False)  # fmt: skip
-    kw = dict(caption=caption, previous=previous)
+    kw = dict(caption=caption, previous=previous, filename=source.filename)
     if not own:
         discard = {c: None for c in hidden if c in source.columns}
         kw.update(parent=source, columns=discard)

@@ -388,6 +388,51 @@ def test_link_to_here_can_rechain(job):
     assert b.link_to_here("kept").previous == a
 
 
+def test_link_to_here_renames_and_drops_columns_as_the_accelerator_does(job):
+    dw = DatasetWriter(name="hashed", columns={"a": "int64", "b": "ascii"}, hashlabel="a")
+    write = dw.get_split_write()
+    for i in range(30):
+        write(i, f"v{i}")
+    source = dw.finish()
+    job.new_job()
+    renamed = source.link_to_here("renamed", rename={"a": "x"})
+    assert sorted(renamed.columns) == ["b", "x"] and renamed.hashlabel == "x"
+    assert list(renamed.iterate(1, "x")) == list(source.iterate(1, "a"))
+    over = source.link_to_here("over", rename={"b": "a"})  # b takes the hashlabel's name
+    assert list(over.columns) == ["a"] and over.hashlabel is None
+    assert list(over.iterate(0, "a")) == list(source.iterate(0, "b"))
+    dropped = source.link_to_here("dropped", rename={"a": None})
+    assert list(dropped.columns) == ["b"] and dropped.hashlabel is None
+    with pytest.raises(DatasetError, match="'c'.*not in"):
+        source.link_to_here("bad", rename={"c": "d"})
+    with pytest.raises(DatasetError, match="Both 'a' and 'b' are renamed to 'z'"):
+        source.link_to_here("bad", rename={"a": "z", "b": "z"})
+    with pytest.raises(DatasetError, match="No columns"):
+        source.link_to_here("bad", rename={"a": None, "b": None})
+
+
+def test_filename_is_kept_inherited_replaced_and_cleared(job):
+    source = make(filename="/data/in.csv")
+    assert source.filename == "/data/in.csv" and make("plain").filename is None
+    child = DatasetWriter(name="child", parent=source, columns={"c": "int32"})
+    write_slices(child, [[(i,) for i in range(3)] for _ in range(SLICES)])
+    assert child.finish().filename == "/data/in.csv"
+    job.new_job()
+    assert source.link_to_here("same").filename == "/data/in.csv"
+    assert source.link_to_here("other", filename="/data/other.csv").filename == "/data/other.csv"
+    assert source.link_to_here("none", filename="").filename is None
+
+
+def test_hashlabel_override_writes_rows_to_any_slice(job):
+    dw = DatasetWriter(name="o", columns={"a": "int64"}, hashlabel="a", hashlabel_override=True)
+    write_slices(dw, [[(7,)] for _ in range(SLICES)])  # 7 hashes to one slice only
+    ds = dw.finish()
+    assert ds.hashlabel == "a" and list(ds.iterate(None, "a")) == [7] * SLICES
+    checked = DatasetWriter(name="checked", columns={"a": "int64"}, hashlabel="a")
+    with pytest.raises(DatasetError, match="belongs in slice"):
+        write_slices(checked, [[(7,)] for _ in range(SLICES)])
+
+
 def mkds(name, columns, data, **kw):
     dw = DatasetWriter(name=name, columns=dict.fromkeys(columns, "int32"), **kw)
     write = dw.get_split_write()

@@ -197,3 +197,16 @@ def test_an_unknown_type_spec_is_refused_before_the_job_runs(wd, imported):
         typed(wd, imported("a\n1\n"), a="integer")
     with pytest.raises(OptionError, match="column2type.*got 'date'"):
         typed(wd, imported("a\n1\n"), a="date")
+
+
+def test_the_csv_filename_follows_the_data_through_type_hashpart_and_sort(wd, imported, tmp_path):
+    imp = imported("k,v\n1,a\n2,b\n3,c\n")
+    path = str(tmp_path / "data.csv")
+    assert imp.dataset().filename == path
+    shared = typed(wd, imp, k="int64_10")  # a child of the import: the filename is inherited
+    rehashed = wd.build("dataset_type", source=imp, column2type=dict(k="int64_10"), hashlabel="k")
+    for job in (shared, rehashed):
+        assert job.dataset().filename == path
+    hashed = wd.build("dataset_hashpart", source=shared, hashlabel="v")
+    ordered = wd.build("dataset_sort", source=shared, sort_columns="k")
+    assert hashed.dataset().filename == ordered.dataset().filename == path

@@ -425,6 +425,11 @@ class Dataset:
         return self._meta["caption"]
 
     @property
+    def filename(self) -> str | None:
+        """Where the data came from, when its writer said (`filename=`), else None."""
+        return self._meta.get("filename")
+
+    @property
     def parent(self) -> Dataset | tuple[Dataset, ...] | None:
         p = self._meta["parent"]
         if p is None:
@@ -560,19 +565,34 @@ class Dataset:
         name: str = "default",
         column_filter: Iterable[str] | None = None,
         override_previous: Any = _no_override,
+        rename: dict[str, str | None] | None = None,
+        filename: str | None = None,
     ) -> Dataset:
-        """Expose this dataset (e.g. a subjob's) as a dataset of the running job, no copying."""
+        """Expose this dataset (e.g. a subjob's) as a dataset of the running job, no copying.
+
+        As in the Accelerator: rename={old: new} renames columns ({old: None} leaves one
+        out), column_filter (after rename) keeps only the columns it names,
+        override_previous rechains, and filename replaces the filename ('' clears it).
+        """
         meta = dict(self._meta)
+        columns = dict(meta["columns"])
+        if rename:
+            columns, meta["hashlabel"] = _renamed(self, columns, meta["hashlabel"], rename)
         if column_filter is not None:
             wanted = set(column_filter)
-            unknown = wanted - set(self.columns)
+            unknown = wanted - set(columns)
             if unknown:
                 raise DatasetError(f"Columns {sorted(unknown)} in column_filter are not in {self}")
-            if not wanted:
-                raise DatasetError("column_filter left no columns")
-            meta["columns"] = {k: v for k, v in meta["columns"].items() if k in wanted}
+            columns = {k: v for k, v in columns.items() if k in wanted}
+        if not columns:
+            raise DatasetError(f"No columns of {self} are left to link")
+        meta["columns"] = dict(sorted(columns.items()))
+        if meta["hashlabel"] not in columns:
+            meta["hashlabel"] = None
         if override_previous is not _no_override:
             meta["previous"] = None if override_previous is None else Dataset(override_previous).id
+        if filename is not None:
+            meta["filename"] = filename or None
         meta["parent"] = self.id
         return _save_new(meta, name)
 
@@ -603,7 +623,31 @@ class Dataset:
         meta["previous"] = None if previous is None else Dataset(previous).id
         meta["parent"] = [self.id, other.id]
         meta["caption"] = None
+        meta["filename"] = None
         return _save_new(meta, name)
+
+
+def _renamed(
+    ds: Dataset, columns: dict, hashlabel: str | None, rename: dict[str, str | None]
+) -> tuple[dict, str | None]:
+    """link_to_here's columns and hashlabel after rename (the Accelerator's rules: a column
+    renamed over another replaces it; the hashlabel follows its column, or is dropped)."""
+    unknown = set(rename) - set(columns)
+    if unknown:
+        raise DatasetError(f"Columns {sorted(unknown)} in rename are not in {ds}")
+    targets: dict[str, str] = {}
+    for old, new in rename.items():
+        if new is not None and new in targets:
+            raise DatasetError(f"Both {targets[new]!r} and {old!r} are renamed to {new!r}")
+        if new is not None:
+            targets[new] = old
+    kept = {k: v for k, v in columns.items() if k not in rename}
+    kept.update((new, columns[old]) for new, old in targets.items())
+    if hashlabel in rename:
+        hashlabel = rename[hashlabel]
+    elif hashlabel in targets:  # another column took its name
+        hashlabel = None
+    return kept, hashlabel
 
 
 def _roots(ds: Dataset) -> set[str]:

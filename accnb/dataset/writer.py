@@ -105,10 +105,16 @@ class DatasetWriter:
         hashlabel: str | None = None,
         caption: str | None = None,
         allow_missing_slices: bool = False,
+        filename: str | None = None,
+        hashlabel_override: bool = False,
     ) -> DatasetWriter:
+        """`filename` is recorded as the dataset's (where its data came from, as in the
+        Accelerator). `hashlabel_override=True` takes `hashlabel` as given: it need not be
+        the parent's, and rows written to a slice are not checked against it."""
         name = layout.check_name(name)
         if current.sliceno is not None:
-            if columns or parent or previous or hashlabel or caption or allow_missing_slices:
+            given = (columns, parent, previous, hashlabel, caption, allow_missing_slices, filename)
+            if any(given) or hashlabel_override:
                 raise DatasetError("In analysis, get a writer made in prepare by name only")
             if name not in _writers:
                 raise DatasetError(f"No dataset writer {name!r} was made in prepare")
@@ -125,6 +131,7 @@ class DatasetWriter:
         self.dir = ds_dir
         self.slices = int(current.slices)
         self.caption = caption
+        self.filename = filename or None
         self.allow_missing_slices = allow_missing_slices
         self.previous = _dsid(previous)
         self._types: list[ColumnType] = []
@@ -139,6 +146,7 @@ class DatasetWriter:
         self._rr = 0
         self._rows = 0
         self._discard_wrong = False
+        self._check_hashlabel = not hashlabel_override
         self._failed: str | None = None  # why a chunk could not be written
         self._written_here = False
         self.parent = None
@@ -151,7 +159,9 @@ class DatasetWriter:
             unknown = self._discard_cols - set(self.parent.columns)
             if unknown:
                 raise DatasetError(f"Cannot discard columns {sorted(unknown)}: not in {parent}")
-            if hashlabel is not None and hashlabel != self.parent.hashlabel:
+            if hashlabel_override:
+                pass
+            elif hashlabel is not None and hashlabel != self.parent.hashlabel:
                 raise DatasetError(
                     f"Hashlabel mismatch: {hashlabel!r} here, {self.parent.hashlabel!r} in "
                     f"parent {self.parent}"
@@ -448,7 +458,7 @@ class DatasetWriter:
 
     def _flush_slice(self, sliceno: int, lists: list[list]) -> None:
         encs = self._encode(lists)
-        if self.hashlabel is not None:
+        if self.hashlabel is not None and self._check_hashlabel:
             ids = self._target_slices(lists, encs)
             wrong = ids != sliceno
             if wrong.any():
@@ -579,7 +589,7 @@ class DatasetWriter:
                     lists.append(lst)
             except BadValue as e:
                 raise self._bad_value(ix, e, e.index) from None
-        if self.hashlabel is not None:
+        if self.hashlabel is not None and self._check_hashlabel:
             hix = self._order.index(self.hashlabel)
             ids = hash_encoded(self._types[hix].name, encs[hix], lists[hix]) % np.uint64(
                 self.slices
@@ -669,6 +679,7 @@ class DatasetWriter:
         parent_id = None
         hashlabel = self.hashlabel
         caption = self.caption
+        filename = self.filename
         if self.parent is not None:
             if self.parent.lines != lines:
                 raise DatasetError(
@@ -681,6 +692,7 @@ class DatasetWriter:
             parent_id = str(self.parent)
             hashlabel = hashlabel or self.parent.hashlabel
             caption = caption or self.parent.caption
+            filename = filename or self.parent.filename
         if self.previous is not None:
             try:
                 Dataset(self.previous)
@@ -710,6 +722,7 @@ class DatasetWriter:
             "jobid": self.jobid,
             "name": self.name,
             "caption": caption if caption is not None else self.jobid,
+            "filename": filename,
             "hashlabel": hashlabel,
             "parent": parent_id,
             "previous": self.previous,
