@@ -104,7 +104,8 @@ def prepare(job, options, datasets):
     if label_lines < 0:
         raise ValueError(f"csvimport: label_lines must be >= 0, not {label_lines}")
     labels = _labels(options, filename, syntax, label_lines)
-    columns = [name for name in labels if name not in options.discard]
+    keep = [ix for ix, name in enumerate(labels) if name not in options.discard]
+    columns = [labels[ix] for ix in keep]
     if options.lineno_label:
         if options.lineno_label in columns:
             raise ValueError(
@@ -116,11 +117,8 @@ def prepare(job, options, datasets):
         raise ValueError(f"csvimport: every label of {filename} is discarded: nothing to import")
     caption = f"csvimport of {filename}"
     dw = job.datasetwriter(caption=caption, previous=datasets.previous, filename=filename)
-    for name in labels:
-        if name not in options.discard:
-            dw.add(name, "bytes")
-    if options.lineno_label:
-        dw.add(options.lineno_label, "int64")
+    for name in columns:
+        dw.add(name, "int64" if name == options.lineno_label else "bytes")
     bad_dw = skipped_dw = None
     if options.allow_bad:
         bad_dw = _lines_writer(job, "bad", f"bad lines from {caption}", datasets.previous)
@@ -128,7 +126,6 @@ def prepare(job, options, datasets):
         skipped_dw = _lines_writer(
             job, "skipped", f"skipped lines from {caption}", datasets.previous
         )
-    keep = [ix for ix, name in enumerate(labels) if name not in options.discard]
     return DotDict(
         syntax=syntax,
         label_lines=label_lines,
