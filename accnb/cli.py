@@ -37,7 +37,7 @@ from .options import (
 from .output import TaggedPrinter
 from .runner import format_method_traceback
 from .store import FINISHED, read_json
-from .urd import Urd
+from .urd import Urd, UrdError
 from .workdir import Workdir
 
 EXIT_FAILED = 1
@@ -190,15 +190,15 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_urd(args: argparse.Namespace) -> int:
     wd = _open_workdir(args.workdir)
     urd = Urd(wd, verbose=False)
-    lists = urd.list()
     if not args.what:
-        if not lists:
+        counts = urd.session_counts()
+        if not counts:
             print(f"no Urd lists in {wd.path} (a build script's urd.finish records them)")
         else:
-            _print_table([(p, f"{len(urd.since(p, 0))} sessions") for p in lists], right=[1])
+            _print_table([(p, f"{n} sessions") for p, n in counts.items()], right=[1])
         return 0
-    path, after, at = _urd_target(args.what, lists, urd.user)
-    if path not in lists:
+    path, after, at = _urd_target(args.what, urd)
+    if not _has_sessions(urd, path):
         raise UsageError(f"no Urd list {path!r} in {wd.path} (accnb urd lists them)")
     if at is None:
         for session in urd.history(path, after):
@@ -219,21 +219,32 @@ def cmd_urd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _urd_target(what: str, lists: list[str], user: str) -> tuple[str, Any, Any]:
+def _urd_target(what: str, urd: Urd) -> tuple[str, Any, Any]:
     """(list, since, session) from `accnb urd`'s WHAT: LIST, LIST/since/TS or LIST/TS, where
-    LIST is user/name or a name of `user`'s."""
+    LIST is user/name or a name of the user's. Reads at most the two lists WHAT may name."""
     parts = what.split("/")
     if "since" in parts[1:]:
         cut = parts.index("since", 1)
-        return _urd_list("/".join(parts[:cut]), user), "/".join(parts[cut + 1 :]) or 0, None
-    own = len(parts) == 2 and what not in lists and _urd_list(parts[0], user) in lists
+        return _urd_list("/".join(parts[:cut]), urd.user), "/".join(parts[cut + 1 :]) or 0, None
+    own = (
+        len(parts) == 2
+        and not _has_sessions(urd, what)
+        and _has_sessions(urd, _urd_list(parts[0], urd.user))
+    )
     if len(parts) >= 3 or own:  # LIST/TS: a two-part WHAT is a list unless NAME/TS fits
-        return _urd_list("/".join(parts[:-1]), user), None, parts[-1]
-    return _urd_list(what, user), 0, None
+        return _urd_list("/".join(parts[:-1]), urd.user), None, parts[-1]
+    return _urd_list(what, urd.user), 0, None
 
 
 def _urd_list(name: str, user: str) -> str:
     return name if "/" in name else f"{user}/{name}"
+
+
+def _has_sessions(urd: Urd, path: str) -> bool:
+    try:
+        return bool(urd.since(path, 0))
+    except UrdError:  # not a list name at all
+        return False
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -355,7 +355,13 @@ class Urd:
 
     def list(self) -> list[str]:
         """Every list that has sessions, as "user/name"."""
-        return [path for path, _ in _list_files(self.root) if self._sessions(path)]
+        return list(self.session_counts())
+
+    def session_counts(self) -> dict[str, int]:
+        """{"user/name": its number of sessions} of every list that has any, from one
+        reading of each."""
+        counts = {path: len(self._sessions(path)) for path, _ in _list_files(self.root)}
+        return {path: n for path, n in counts.items() if n}
 
     # --- storage
 

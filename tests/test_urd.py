@@ -268,3 +268,33 @@ def test_a_session_that_built_nothing_stays_open_to_build_in(urd):
     job = urd.build("counter", n=1)
     urd.finish("counts")
     assert urd.peek("counts", 1).joblist == [job]
+
+
+def test_accnb_urd_reads_each_list_once_and_a_named_list_without_the_others(
+    urd, wd, monkeypatch, capsys
+):
+    from accnb import cli
+
+    for key in ("counts", "other", "third"):
+        _session(urd, key, 1, 1, caption=key)
+    _session(urd, "counts", 2, 2)
+    monkeypatch.setenv("USER", "tester")
+    capsys.readouterr()  # what the builds printed
+    reads = []
+    records = urd_module._Log.records
+    monkeypatch.setattr(
+        urd_module._Log, "records", lambda log: reads.append(log.file) or records(log)
+    )
+
+    assert cli.main(["urd", "--workdir", str(wd.path)]) == 0
+    listed = capsys.readouterr().out.split()
+    assert listed == ["tester/counts", "2", "sessions", "tester/other", "1", "sessions",
+                      "tester/third", "1", "sessions"]  # fmt: skip
+    assert sorted(file.stem for file in reads) == ["counts", "other", "third"]
+
+    reads.clear()
+    assert cli.main(["urd", "--workdir", str(wd.path), "counts/2"]) == 0
+    assert "counts" in capsys.readouterr().out
+    assert {file.stem for file in reads} == {"counts"}  # "counts/2" is no list: NAME/TS
+    assert cli.main(["urd", "--workdir", str(wd.path), "no such/list/at/all"]) == cli.EXIT_USAGE
+    assert "no Urd list" in capsys.readouterr().err
