@@ -38,9 +38,10 @@ Chain: one dataset per source dataset, from `source` back to (not including) the
 the one before as previous (the first: `previous`).
 
 Untyped columns are shared with the source (the new dataset's parent), unless filter_bad,
-discard_untyped, rehashing or dropping the source's hashlabel (hashlabel='') makes a new
-dataset of its own: then they are copied (discard_untyped: left out). rename={old: new} renames before typing (column2type names the
-new name; old stays if new is typed); {old: None} discards old.
+discard_untyped or rehashing makes a new dataset of its own: then they are copied
+(discard_untyped: left out). Dropping the source's hashlabel (hashlabel='') copies
+nothing, unless nothing is typed. rename={old: new} renames before typing (column2type
+names the new name; old stays if new is typed); {old: None} discards old.
 
 Hashing: typing the source's hashlabel, or giving hashlabel, rehashes (hashlabel='' gives
 no hashlabel). Each slice writes the rows it converts straight to the slices they hash to
@@ -224,9 +225,10 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
         hashlabel = options.hashlabel or None
         rehash = hashlabel is not None and hashlabel != source.hashlabel
         rehash = rehash or (hashlabel in converters)
-    # a dataset with a parent keeps the parent's hashlabel, so dropping it takes an own one
+    # a child drops its parent's hashlabel with hashlabel_override; a link can't
     drop_hashlabel = options.hashlabel == "" and source.hashlabel is not None
-    own = options.filter_bad or rehash or options.discard_untyped or drop_hashlabel
+    own = options.filter_bad or rehash or options.discard_untyped
+    own = own or (drop_hashlabel and not converters)
     if own and not options.discard_untyped:
         copied_from.update((c, c) for c in untyped)
     outputs = list(converters) + [c for c in copied_from if c not in converters]
@@ -247,7 +249,7 @@ def _prepare_one(job, options, name, source, converters, previous, bad_previous)
     kw = dict(caption=caption, previous=previous, filename=source.filename)
     if not own:
         discard = {c: None for c in hidden if c in source.columns}
-        kw.update(parent=source, columns=discard)
+        kw.update(parent=source, columns=discard, hashlabel_override=drop_hashlabel)
     else:
         kw.update(hashlabel=hashlabel)
     dw = job.datasetwriter(name=name, **kw)

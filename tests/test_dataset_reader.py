@@ -433,6 +433,19 @@ def test_hashlabel_override_writes_rows_to_any_slice(job):
         write_slices(checked, [[(7,)] for _ in range(SLICES)])
 
 
+def test_hashlabel_override_gives_a_child_its_own_hashlabel_or_none(job):
+    parent = make("p", columns={"a": "int64"}, rows=[[] for _ in range(SLICES)], hashlabel="a")
+    with pytest.raises(DatasetError, match="Hashlabel mismatch"):
+        DatasetWriter(name="strict", parent=parent, hashlabel="c")
+    for hashlabel in (None, "c"):
+        child = DatasetWriter(
+            name=f"child{hashlabel}", parent=parent, hashlabel=hashlabel, hashlabel_override=True
+        )
+        child.add("c", "int64")
+        write_slices(child, [[] for _ in range(SLICES)])
+        assert child.finish().hashlabel == hashlabel
+
+
 def mkds(name, columns, data, **kw):
     dw = DatasetWriter(name=name, columns=dict.fromkeys(columns, "int32"), **kw)
     write = dw.get_split_write()

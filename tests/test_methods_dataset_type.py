@@ -163,6 +163,7 @@ def test_an_empty_hashlabel_gives_a_dataset_without_one(wd, imported):
     assert ds.hashlabel is None
     assert sorted(ds.iterate(None, ["a", "b"])) == [(b"1", 2), (b"3", 4), (b"5", 6)]
     assert ds.lines == hashed.dataset().lines
+    assert ds.parent == hashed.dataset()  # a child: the untyped column is shared, not copied
 
 
 def test_a_chain_gives_one_typed_dataset_per_source_back_to_previous(wd, imported):

@@ -109,8 +109,8 @@ class DatasetWriter:
         hashlabel_override: bool = False,
     ) -> DatasetWriter:
         """`filename` is recorded as the dataset's (where its data came from, as in the
-        Accelerator). `hashlabel_override=True` takes `hashlabel` as given: it need not be
-        the parent's, and rows written to a slice are not checked against it."""
+        Accelerator). `hashlabel_override=True` takes `hashlabel` as given, None for none:
+        it need not be the parent's, and rows written to a slice are not checked against it."""
         name = layout.check_name(name)
         if current.sliceno is not None:
             given = (columns, parent, previous, hashlabel, caption, allow_missing_slices, filename)
@@ -159,15 +159,14 @@ class DatasetWriter:
             unknown = self._discard_cols - set(self.parent.columns)
             if unknown:
                 raise DatasetError(f"Cannot discard columns {sorted(unknown)}: not in {parent}")
-            if hashlabel_override:
-                pass
-            elif hashlabel is not None and hashlabel != self.parent.hashlabel:
-                raise DatasetError(
-                    f"Hashlabel mismatch: {hashlabel!r} here, {self.parent.hashlabel!r} in "
-                    f"parent {self.parent}"
-                )
-            if hashlabel is None and self.parent.hashlabel in columns:
-                hashlabel = self.parent.hashlabel
+            if not hashlabel_override:
+                if hashlabel is not None and hashlabel != self.parent.hashlabel:
+                    raise DatasetError(
+                        f"Hashlabel mismatch: {hashlabel!r} here, {self.parent.hashlabel!r} in "
+                        f"parent {self.parent}"
+                    )
+                if hashlabel is None and self.parent.hashlabel in columns:
+                    hashlabel = self.parent.hashlabel
         elif self._discard_cols:
             raise DatasetError("Columns can only be discarded (type None) from a parent")
         self.hashlabel = hashlabel
@@ -690,7 +689,8 @@ class DatasetWriter:
                 if name not in self._discard_cols:
                     columns[name] = col._info
             parent_id = str(self.parent)
-            hashlabel = hashlabel or self.parent.hashlabel
+            if self._check_hashlabel:  # (with hashlabel_override, as given)
+                hashlabel = hashlabel or self.parent.hashlabel
             caption = caption or self.parent.caption
             filename = filename or self.parent.filename
         if self.previous is not None:
