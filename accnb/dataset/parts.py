@@ -18,6 +18,8 @@ import numpy as np
 from .layout import column_file
 from .types import minmax_merge
 
+OFFSETS_BLOCK = 1 << 20  # offsets shifted at a time (8 MB)
+
 
 def join(ds_dir: Path, columns: list[tuple[str, Any]], per_slice: list[dict]) -> list[dict]:
     """The record of each slice of the dataset in `ds_dir` once its parts are joined into
@@ -98,19 +100,25 @@ def _cat(out: str, tags: list[str]) -> None:
 
 def _join_var(data: str, tags: list[str]) -> None:
     """Variable-width data and its offsets: each part's offsets start at 0, so they are
-    shifted by the size of the data before them."""
+    shifted by the size of the data before them (a block at a time: a slice's offsets
+    may be far bigger than memory should hold)."""
     inputs = _inputs(data + ".offsets", tags)
     if inputs is None:
         return
     _cat(data, tags)
     with open(data + ".offsets", "xb") as fh:
-        end = 0
+        base = 0  # the data before this part
         for n, path in enumerate(inputs):
-            offsets = np.fromfile(path, "<i8")
-            if n:
-                offsets = offsets[1:] + end  # its leading 0 is where the part before ended
-            fh.write(offsets.tobytes())
-            end = int(offsets[-1])
+            end = base
+            with open(path, "rb") as part:
+                skip = n > 0  # a later part's leading 0 is where the one before ended
+                while len(block := np.fromfile(part, "<i8", OFFSETS_BLOCK)):
+                    if skip:
+                        block, skip = block[1:], False
+                    block += base
+                    fh.write(block.tobytes())
+                    end = int(block[-1]) if len(block) else end
+            base = end
             os.unlink(path)
 
 

@@ -250,7 +250,8 @@ class DatasetWriter:
             raise DatasetError("Don't use both a split writer and set_slice")
         if self.allow_missing_slices:
             raise DatasetError("Don't use a split writer with allow_missing_slices")
-        if self.parent is not None and self.parent.hashlabel is not None and self.hashlabel is None:
+        unhashed_child = self.parent is not None and self.parent.hashlabel is not None
+        if unhashed_child and self.hashlabel is None and self._check_hashlabel:
             raise DatasetError(
                 f"Can't split-write {self}: parent {self.parent} is hashed on "
                 f"{self.parent.hashlabel!r}, which this writer does not write"
@@ -273,18 +274,29 @@ class DatasetWriter:
                 "in one slice, use one or the other"
             )
         self._part = sliceno
+        self._rr = sliceno  # round robin starts at a different slice in each
         self._outs.clear()
         self._paths.clear()
         self._begin("split", None)
 
     def _refuse_written_in_analysis(self, slices: Iterable[int]) -> None:
-        """The job process must not write again a slice that a slice process wrote."""
+        """The job process must not write again a slice that a slice process wrote, nor
+        any slice of a dataset that slices split-wrote (their parts go to every slice)."""
+        records = {}
+        for sliceno in range(self.slices):
+            path = self._slice_meta_path(sliceno)
+            if sliceno not in self._outs and path.exists():
+                records[sliceno] = json.loads(path.read_text())
+        if any("parts" in record for record in records.values()):
+            raise DatasetError(
+                f"Slices split-wrote {self} in analysis: it can't be written again in "
+                f"{current.part or 'this process'}"
+            )
         for sliceno in slices:
-            stale = self._slice_meta_path(sliceno)
-            if sliceno not in self._outs and stale.exists():
-                if json.loads(stale.read_text())["lines"]:
+            if sliceno in records:
+                if records[sliceno]["lines"]:
                     raise DatasetError(f"Slice {sliceno} of {self} was already written in analysis")
-                stale.unlink()
+                self._slice_meta_path(sliceno).unlink()
 
     def _check_startable(self) -> None:
         if not self._order:
@@ -311,6 +323,11 @@ class DatasetWriter:
         if self.hashlabel is None:
             raise DatasetError(f"{self} has no hashlabel")
         if self._sliceno is None:
+            if self._part is not None:
+                raise DatasetError(
+                    f"{self}: a split writer puts each row in the slice it hashes to; "
+                    "there is no current slice to check against"
+                )
             raise DatasetError("hashcheck needs a current slice (analysis or set_slice)")
         ix = self._order.index(self.hashlabel)
         ct = self._types[ix]
@@ -561,9 +578,12 @@ class DatasetWriter:
         (or NaT) gives None rows. Other column types accept any sequence.
         """
         if self._mode != "slice":
-            raise DatasetError(
-                "write_columns writes the current slice: use it in analysis or after set_slice"
+            where = (
+                "not after asking for a split writer"
+                if self._part is not None
+                else "use it in analysis or after set_slice"
             )
+            raise DatasetError(f"write_columns writes the current slice: {where}")
         if set(columns) != set(self._order):
             raise DatasetError(
                 f"write_columns needs exactly the columns {self._order}, got {sorted(columns)}"
@@ -634,6 +654,9 @@ class DatasetWriter:
             meta = {"lines": sum(r["lines"] for r in records), "parts": records}
         layout.save_json_atomic(self._slice_meta_path(sliceno), meta)
         self._outs.clear()  # the job process reads it from the file
+        if self._part is not None:  # debug_run goes on in this process, as the job process
+            self._paths.clear()
+        self._mode = self._sliceno = self._part = None
         self._disable("this slice has ended")
 
     def finish(self) -> Any:
