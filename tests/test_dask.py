@@ -107,9 +107,11 @@ def _finished_jobs(workdir: accnb.Workdir) -> list[Path]:
     return [p for p in workdir.path.iterdir() if (p / FINISHED).exists()]
 
 
-def _dataset_files(job: accnb.Job) -> dict[str, bytes]:
+def _dataset_files(job: accnb.Job, prefix: str = "") -> dict[str, bytes]:
     base = job.path / "datasets"
-    return {str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()}
+    return {
+        prefix + str(p.relative_to(base)): p.read_bytes() for p in base.rglob("*") if p.is_file()
+    }
 
 
 def test_results_and_output_equal_those_of_the_fork_executor(wd, dask_wd, write_method):
@@ -120,37 +122,23 @@ def test_results_and_output_equal_those_of_the_fork_executor(wd, dask_wd, write_
     assert on_dask.output() == forked.output() == "slice 0 sums\nslice 1 sums\n"
 
 
-def test_the_same_build_writes_byte_identical_dataset_files(
+def test_the_same_builds_write_byte_identical_dataset_files(
     tmp_path, methods_dir, write_method, executor
 ):
+    """Writers made in prepare, and split writers in analysis (dataset_hashpart: each slice
+    writes parts that the job process joins)."""
     write_method("writes", WRITES)
     files = {}
     for name, chosen in (("fork", None), ("dask", executor)):
-        # Same workdir name, so the same job id, which the dataset metadata records.
-        with accnb.Workdir(
-            tmp_path / name / "wd", slices=2, methods=[methods_dir], executor=chosen
-        ) as workdir:
-            files[name] = _dataset_files(workdir.build("writes", relay=_quiet))
-    assert any(name.startswith("default/") and "c2" in name for name in files["fork"])
-    assert sorted(files["dask"]) == sorted(files["fork"])
-    assert [n for n in files["fork"] if files["dask"][n] != files["fork"][n]] == []
-
-
-def test_slices_split_writing_on_the_workers_write_the_files_forked_slices_write(
-    tmp_path, methods_dir, write_method, executor
-):
-    """dataset_hashpart: each slice split-writes its rows into parts the job process joins."""
-    write_method("writes", WRITES)
-    files = {}
-    for name, chosen in (("fork", None), ("dask", executor)):
+        # Same workdir name, so the same job ids, which the dataset metadata records.
         with accnb.Workdir(
             tmp_path / name / "wd", slices=2, methods=[methods_dir], executor=chosen
         ) as workdir:
             source = workdir.build("writes", relay=_quiet)
             hashed = workdir.build("dataset_hashpart", source=source, hashlabel="name")
-            files[name] = _dataset_files(hashed)
-            assert hashed.dataset().hashlabel == "name"
-            assert sum(hashed.dataset().lines) == 300
+            assert hashed.dataset().hashlabel == "name" and sum(hashed.dataset().lines) == 300
+            files[name] = {**_dataset_files(source), **_dataset_files(hashed, "hashed/")}
+    assert any(name.startswith("default/") and "c2" in name for name in files["fork"])
     assert sorted(files["dask"]) == sorted(files["fork"])
     assert [n for n in files["fork"] if files["dask"][n] != files["fork"][n]] == []
 
