@@ -211,3 +211,51 @@ def test_the_csv_filename_follows_the_data_through_type_hashpart_and_sort(wd, im
     hashed = wd.build("dataset_hashpart", source=shared, hashlabel="v")
     ordered = wd.build("dataset_sort", source=shared, sort_columns="k")
     assert hashed.dataset().filename == ordered.dataset().filename == path
+
+
+DATE_TEXTS = [
+    "2024-01-05", "2024-1-5", "2024-02-29", "2023-02-29", "2024-13-01", "0000-01-01",
+    "9999-12-31", " 2024-01-05", "2024-01-05 ", "2024-01-05x", "20240105", "2024-01- 5",
+    "2024-01-05 07:08:09", "2024-01-05 7:8:9", "2024-01-05  07:08:09", "2024-01-05\t07:08:09",
+    "2024-01-05 24:00:00", "2024-01-05 23:59:60", "2024-01-05 23:59:61", "2024-01-05 23:59",
+    "2024-01-05T07:08:09.5", "2024-01-05t07:08:09.123456", "2024-01-05T07:08:09.1234567",
+    "05/01/2024", "5/1/2024", "31/04/2024", "07:08", "7:8", "24:00", "x",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "date:%Y-%m-%d",
+        "datetime:%Y-%m-%d %H:%M:%S",
+        "datetime:%Y-%m-%dT%H:%M:%S.%f",
+        "date:%d/%m/%Y",
+        "time:%H:%M",
+        "datei:%Y-%m-%d",
+        "datetimei:%Y-%m-%d %H:%M",
+    ],
+)
+def test_dates_type_as_strptime_reads_them(wd, imported, spec):
+    """Formats of %Y %m %d %H %M %S %f are matched without strptime where that can be
+    done: every text must still come out as strptime makes it, or be bad where it fails."""
+    kind, fmt = spec.split(":", 1)
+    prefix = kind.endswith("i")
+    expected, bad = [], []
+    for text in DATE_TEXTS:
+        try:
+            value = datetime.datetime.strptime(text, fmt)
+        except ValueError as e:
+            message = str(e)
+            if not (prefix and message.startswith("unconverted data remains: ")):
+                bad.append(text.encode())
+                continue
+            rest = len(message) - len("unconverted data remains: ")
+            value = datetime.datetime.strptime(text[:-rest], fmt)
+        kind_of = kind.rstrip("i")
+        expected.append(
+            value.date() if kind_of == "date" else value.time() if kind_of == "time" else value
+        )
+    imp = imported("t\n" + "".join(f"{t}\n" for t in DATE_TEXTS))
+    job = wd.build("dataset_type", source=imp, column2type=dict(t=spec), filter_bad=True)
+    assert sorted(job.dataset().iterate(None, "t")) == sorted(expected)
+    assert sorted(job.dataset("bad").iterate(None, "t")) == sorted(bad)
