@@ -2,6 +2,7 @@ import codecs
 import json
 import re
 from datetime import date, datetime
+from itertools import compress, islice
 
 from accnb import DotDict, OptionEnum
 from accnb.dataset import Dataset
@@ -111,6 +112,7 @@ options = {
 
 datasets = ("source", "previous")
 
+CHUNK_ROWS = 8192  # rows typed at a time
 UNSUPPORTED = dict(timezone=None, numeric_comma=False, chain_slices=False, compression=6)
 
 
@@ -292,52 +294,96 @@ def _convert_default(col, text, converter):
 
 
 def _analysis_one(sliceno, options, prepare_res, part):
+    """Type one dataset's slice a chunk of rows at a time, column by column: a column's
+    chunk goes through one map() unless a value in it needs a decision (None, an empty
+    text for +None, a value that fails), and a chunk is written with write_columns."""
     converters, defaults = prepare_res.converters, prepare_res.defaults
     source = part.source
     if part.dw is None:
         return source.lines[sliceno], 0, {}
     convs = [converters.get(col) for col in part.outputs]
-    names = part.outputs
-    write = part.dw.get_split_write_list() if part.rehash else part.dw.write_list
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
+    columns = [source.columns[src].iterate(sliceno) for src in part.sources]
+    split = part.dw.get_split_write_list() if part.rehash else None
     good = bad = 0
     defaulted = {}
-    rows = source.iterate(sliceno, part.sources)
-    for line, row in enumerate(rows, 1):
-        out = list(row)
-        failed = False
+    done = 0  # lines before this chunk
+    while True:
+        chunk = [list(islice(values, CHUNK_ROWS)) for values in columns]
+        if not chunk[0]:
+            break
+        texts = {ix: chunk[ix] for ix in typed_ix}
+        bad_rows = set()  # filter_bad: rows left out
+        failures = []  # (row, ix, error) of the first failure in each column
         for ix in typed_ix:
-            conv = convs[ix]
-            value = out[ix]
-            if value is None:
-                continue
-            raw = value if isinstance(value, bytes) else value.encode("utf-8")
-            if conv.none and not raw:
-                out[ix] = None
-                continue
-            try:
-                out[ix] = conv.convert(raw)
-            except (ValueError, TypeError, OverflowError) as e:
-                col = names[ix]
-                if col in defaults:
-                    out[ix] = defaults[col]
-                    defaulted[col] = defaulted.get(col, 0) + 1
-                elif options.filter_bad:
-                    failed = True
-                    break
-                else:
-                    raise ValueError(
-                        f"dataset_type: column {col!r} of {source}, slice {sliceno} line {line}: "
-                        f"{value!r} is not {conv.spec} ({e}). Give defaults={{{col!r}: ...}}, "
-                        "filter_bad=True, or another type"
-                    ) from None
-        if failed:
-            part.bad_dw.write_list([row[ix] for ix in typed_ix])
-            bad += 1
+            col = part.outputs[ix]
+            fallback = defaults.get(col, _NO_DEFAULT)
+            chunk[ix], failure = _typed(texts[ix], convs[ix], fallback, options, bad_rows)
+            if fallback is not _NO_DEFAULT and failure:
+                defaulted[col] = defaulted.get(col, 0) + failure
+            elif failure:
+                failures.append((failure[0], ix, failure[1]))
+        if failures:  # the first in row order, as a row at a time would meet it
+            row, ix, e = min(failures, key=lambda f: (f[0], typed_ix.index(f[1])))
+            col, conv = part.outputs[ix], convs[ix]
+            raise ValueError(
+                f"dataset_type: column {col!r} of {source}, slice {sliceno} line "
+                f"{done + row + 1}: {texts[ix][row]!r} is not {conv.spec} ({e}). Give "
+                f"defaults={{{col!r}: ...}}, filter_bad=True, or another type"
+            )
+        done += len(chunk[0])
+        if bad_rows:
+            for row in sorted(bad_rows):
+                part.bad_dw.write_list([texts[ix][row] for ix in typed_ix])
+            keep = [row not in bad_rows for row in range(len(chunk[0]))]
+            chunk = [list(compress(values, keep)) for values in chunk]
+            bad += len(bad_rows)
+        good += len(chunk[0])
+        if split is None:
+            part.dw.write_columns(dict(zip(part.outputs, chunk, strict=True)))
         else:
-            write(out)
-            good += 1
+            for row in zip(*chunk, strict=True):
+                split(row)
     return good, bad, defaulted
+
+
+_NO_DEFAULT = object()
+CONVERSION_ERRORS = (ValueError, TypeError, OverflowError)
+
+
+def _typed(values, conv, default, options, bad_rows):
+    """(the values converted, what failed). A failing value takes `default` (then what
+    failed is how many did), makes its row bad (filter_bad: added to bad_rows, then
+    nothing failed), or stops the column (then what failed is (row, error)). None stays
+    None; with conv.none an empty text becomes None. Rows already bad are skipped."""
+    if not conv.none and None not in values:
+        raws = values if not values or isinstance(values[0], bytes) else map(str.encode, values)
+        try:
+            return list(map(conv.convert, raws)), None
+        except CONVERSION_ERRORS:
+            pass  # one at a time, to decide for each that fails
+    out = []
+    defaulted = 0
+    for row, value in enumerate(values):
+        if value is None or row in bad_rows:
+            out.append(value)
+            continue
+        raw = value if isinstance(value, bytes) else value.encode("utf-8")
+        if conv.none and not raw:
+            out.append(None)
+            continue
+        try:
+            out.append(conv.convert(raw))
+        except CONVERSION_ERRORS as e:
+            if default is not _NO_DEFAULT:
+                out.append(default)
+                defaulted += 1
+            elif options.filter_bad:
+                bad_rows.add(row)
+                out.append(None)
+            else:
+                return out, (row, e)
+    return out, defaulted or None
 
 
 # --- converters
