@@ -259,3 +259,40 @@ def test_dates_type_as_strptime_reads_them(wd, imported, spec):
     job = wd.build("dataset_type", source=imp, column2type=dict(t=spec), filter_bad=True)
     assert sorted(job.dataset().iterate(None, "t")) == sorted(expected)
     assert sorted(job.dataset("bad").iterate(None, "t")) == sorted(bad)
+
+
+TEXTS = """
+options = dict(bad={})  # {column: [rows of slice 0 whose text is b"x"]}
+
+def prepare(job):
+    dw = job.datasetwriter()
+    dw.add("a", "bytes")
+    dw.add("b", "bytes")
+    return dw
+
+def analysis(sliceno, prepare_res, options):
+    for row in range(20_000 if sliceno == 0 else 10):
+        prepare_res.write(*(
+            b"x" if row in options.bad.get(col, ()) else str(row).encode() for col in "ab"
+        ))
+"""
+
+
+def test_typing_in_chunks_decides_each_failure_as_a_row_at_a_time_would(wd):
+    """Columns are typed a chunk of 8,192 rows at a time, one column after the other; the
+    error must still name the first failing value in row order, and filter_bad and
+    defaults must count as they did when each row went through its columns in turn."""
+    wd.method("texts", TEXTS)
+    source = wd.build("texts", bad=dict(a=[15_003], b=[9_000, 15_001]))
+    types = dict(a="int64_10", b="int64_10")
+    with pytest.raises(JobError, match=r"column 'b' of .*, slice 0 line 9001: b'x' is not"):
+        wd.build("dataset_type", source=source, column2type=types)
+    # a bad row leaves later columns alone: in row 9,000 (a bad) b's default is not counted
+    source = wd.build("texts", bad=dict(a=[9_000, 15_003], b=[9_000, 15_001]))
+    job = wd.build(
+        "dataset_type", source=source, column2type=types, defaults=dict(b="-1"), filter_bad=True
+    )
+    assert job.load().defaulted == {"b": 1} and job.load().bad_lines == 2
+    assert sorted(job.dataset("bad").iterate(None, ["a", "b"])) == [(b"x", b"15003"), (b"x", b"x")]
+    typed = dict(job.dataset().iterate(0, ["a", "b"]))
+    assert typed[15_001] == -1 and len(typed) == 20_000 - 2
