@@ -138,50 +138,62 @@ def prepare(job, options, datasets):
 
 
 def analysis(sliceno, slices, options, prepare_res):
+    """This slice's share of the data lines, every slices-th as they come (skipped lines
+    are dealt apart). Lines come in chunks: a chunk without quotes whose every line has
+    as many fields as there are labels is split at C speed and written column by column."""
     p = prepare_res
-    syntax, labels, keep = p.syntax, p.labels, p.keep
-    count = len(labels)
-    write = p.dw.write_list
-    lineno_wanted = bool(options.lineno_label)
-    every_column = keep == list(range(count)) and not lineno_wanted
-    good = bad = skipped = 0
+    names = list(p.dw.columns)
+    counts = DotDict(good=0, bad=0, skipped=0)
     bad_lines = []
     normal = skipped_seen = 0
-    for lineno, line, skip, is_label in _classified(options, syntax, p.label_lines):
-        if is_label:
-            continue
-        if skip:
-            mine = skipped_seen % slices == sliceno
+    for first, lines, kind in _classified(options, p.syntax, p.label_lines):
+        if kind == "skip":
+            if skipped_seen % slices == sliceno:
+                p.skipped_dw.write(first, lines[0])
+                counts.skipped += 1
             skipped_seen += 1
-            if mine:
-                p.skipped_dw.write(lineno, line)
-                skipped += 1
+        elif kind == "data":
+            start = (sliceno - normal) % slices
+            normal += len(lines)
+            linenos = range(first + start, first + len(lines), slices)
+            rows, linenos = _rows(lines[start::slices], linenos, options, p, counts, bad_lines)
+            if rows:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                columns = [columns[ix] for ix in p.keep]
+                if options.lineno_label:
+                    columns.append(list(linenos))
+                p.dw.write_columns(dict(zip(names, columns, strict=True)))
+                counts.good += len(rows)
+    return counts.good, counts.bad, counts.skipped, bad_lines
+
+
+def _rows(lines, linenos, options, p, counts, bad_lines):
+    """(the fields of each good line, their line numbers). A bad line goes to the dataset
+    "bad" (allow_bad) or fails the job."""
+    syntax, count = p.syntax, len(p.labels)
+    if not (syntax.quotes and any(q in b"\n".join(lines) for q in syntax.quote_starts)):
+        split = bytes.split
+        separator = syntax.separator
+        rows = [split(line, separator) for line in lines]
+        if set(map(len, rows)) <= {count}:
+            return rows, linenos
+    rows, good = [], []  # a line at a time: quotes, or a line of another length
+    for lineno, line in zip(linenos, lines, strict=True):
+        fields = _fields(line, syntax, count, options.allow_extra_empty, p.labels)
+        if not isinstance(fields, str):
+            rows.append(fields)
+            good.append(lineno)
             continue
-        mine = normal % slices == sliceno
-        normal += 1
-        if not mine:
-            continue
-        fields = _fields(line, syntax, count, options.allow_extra_empty, labels)
-        if isinstance(fields, str):
-            if not options.allow_bad:
-                raise ValueError(
-                    f"csvimport: line {lineno} of {options.filename}: {fields}. Fix the file, "
-                    "or build with allow_bad=True to collect such lines in the dataset 'bad'"
-                )
-            p.bad_dw.write(lineno, line)
-            bad += 1
-            if len(bad_lines) < SHOWN_BAD:
-                bad_lines.append((lineno, fields))
-            continue
-        if every_column:
-            write(fields)
-        else:
-            row = [fields[ix] for ix in keep]
-            if lineno_wanted:
-                row.append(lineno)
-            write(row)
-        good += 1
-    return good, bad, skipped, bad_lines
+        if not options.allow_bad:
+            raise ValueError(
+                f"csvimport: line {lineno} of {options.filename}: {fields}. Fix the file, "
+                "or build with allow_bad=True to collect such lines in the dataset 'bad'"
+            )
+        p.bad_dw.write(lineno, line)
+        counts.bad += 1
+        if len(bad_lines) < SHOWN_BAD:
+            bad_lines.append((lineno, fields))
+    return rows, good
 
 
 def synthesis(analysis_res, options):
@@ -243,12 +255,12 @@ def _quotes(value):
 def _labels(options, filename, syntax, label_lines):
     from_file = []
     if label_lines:
-        for lineno, line, skip, is_label in _classified(options, syntax, label_lines):
-            if not is_label:
-                if not skip:
-                    break
+        for lineno, lines, kind in _classified(options, syntax, label_lines):
+            if kind == "data":
+                break
+            if kind == "skip":
                 continue
-            fields = _fields(line, syntax, None, False, None)
+            fields = _fields(lines[0], syntax, None, False, None)
             if isinstance(fields, str):
                 raise ValueError(f"csvimport: label line {lineno} of {filename}: {fields}")
             from_file.append([f.decode(options.label_encoding, "backslashreplace") for f in fields])
@@ -301,44 +313,63 @@ def _open(filename):
     return gzip.open(filename, "rb") if magic == b"\x1f\x8b" else open(filename, "rb")
 
 
-def _lines(fh, newline):
-    """The file's lines without their newline, numbered from 1."""
-    if newline is None:
-        for lineno, line in enumerate(fh, 1):
-            if line.endswith(b"\n"):
-                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
-            yield lineno, line
-        return
+def _line_chunks(fh, newline):
+    """(number of the first line, [lines without their newline]) a chunk of the file at a
+    time. newline None: lines end at \n or \r\n."""
     rest = b""
-    lineno = 0
-    for chunk in iter(lambda: fh.read(1 << 20), b""):
-        parts = (rest + chunk).split(newline)
-        rest = parts.pop()
-        for line in parts:
-            lineno += 1
-            yield lineno, line
+    lineno = 1
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        data = rest + block
+        lines = data.split(newline or b"\n")
+        rest = lines.pop()
+        if newline is None and b"\r\n" in data:
+            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+        if lines:
+            yield lineno, lines
+            lineno += len(lines)
     if rest:
-        yield lineno + 1, rest
+        yield lineno, [rest]
 
 
 def _classified(options, syntax, label_lines):
-    """(lineno, line, skipped, is_label) for every line of the file, as the Accelerator's
-    reader sees them: skip_lines first, then comments and empty lines, then labels."""
-    skip_todo = options.skip_lines
-    labels_todo = label_lines
+    """(number of the first line, lines, kind) through the file as the Accelerator's
+    reader sees it: skip_lines first, then comments and empty lines ("skip"), then
+    labels ("label"), then "data". A skip or label line comes alone; data lines in runs
+    of consecutive lines."""
+    skip_todo, labels_todo = options.skip_lines, label_lines
     comment = syntax.comment
+    one_by_one = bool(comment) or options.skip_empty_lines
     with _open(options.filename) as fh:
-        for lineno, line in _lines(fh, syntax.newline):
-            if skip_todo:
-                skip_todo -= 1
-                yield lineno, line, True, False
-            elif (comment and line.startswith(comment)) or (options.skip_empty_lines and not line):
-                yield lineno, line, True, False
-            elif labels_todo:
-                labels_todo -= 1
-                yield lineno, line, False, True
-            else:
-                yield lineno, line, False, False
+        for first, lines in _line_chunks(fh, syntax.newline):
+            if not (skip_todo or labels_todo or one_by_one):
+                yield first, lines, "data"
+                continue
+            run_start, run = first, []
+            for lineno, line in enumerate(lines, first):
+                if not (skip_todo or labels_todo or one_by_one):  # the rest is data
+                    yield lineno, lines[lineno - first :], "data"
+                    break
+                if skip_todo:
+                    skip_todo -= 1
+                    kind = "skip"
+                elif (comment and line.startswith(comment)) or (
+                    options.skip_empty_lines and not line
+                ):
+                    kind = "skip"
+                elif labels_todo:
+                    labels_todo -= 1
+                    kind = "label"
+                else:
+                    if not run:
+                        run_start = lineno
+                    run.append(line)
+                    continue
+                if run:
+                    yield run_start, run, "data"
+                    run = []
+                yield lineno, [line], kind
+            if run:
+                yield run_start, run, "data"
 
 
 # --- splitting a line into fields

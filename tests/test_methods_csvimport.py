@@ -184,3 +184,39 @@ def test_a_missing_or_empty_file_fails_saying_what_to_give(wd, csv, tmp_path):
         wd.build("csvimport", filename=str(tmp_path / "nope.csv"))
     with pytest.raises(JobError, match=r"no labels: .* give labels=\[...\]"):
         wd.build("csvimport", filename=csv(""))
+
+
+@pytest.mark.parametrize("comment", ["", "#"])
+def test_a_file_of_many_chunks_is_read_as_a_line_at_a_time_would(wd, csv, comment):
+    """Lines are read a megabyte at a time and plain chunks split at C speed: what comes
+    out must be what reading line by line gives, across chunk boundaries (CRLF endings,
+    quotes, a bad line, comments)."""
+    lines, expected, bad, skipped = [b"a,b"], [], [], []
+    data_index = 0  # the data lines are dealt round robin, bad ones included
+    for i in range(150_000):  # about 2.5 MB: three chunks
+        lineno = len(lines) + 1
+        if comment and i % 40_000 == 7:
+            lines.append(b"# a comment, " + b"%d" % i)
+            skipped.append((lineno, lines[-1]))
+            continue
+        if i == 90_001:
+            lines.append(b"1,2,3")  # one field too many
+            bad.append((lineno, lines[-1]))
+        elif i % 50_000 == 3:
+            lines.append(b'"%d","x,""y"""' % i)  # quoted, with a separator and a quote
+            expected.append((data_index % 2, b"%d" % i, b'x,"y"', lineno))
+        else:
+            lines.append(b"%d,v%d%s" % (i, i, b"\r" if i % 3 else b""))  # CRLF or LF
+            expected.append((data_index % 2, b"%d" % i, b"v%d" % i, lineno))
+        data_index += 1
+    job = wd.build(
+        "csvimport", filename=csv(b"\n".join(lines) + b"\n"), quotes='"', comment=comment,
+        lineno_label="n", allow_bad=True,
+    )  # fmt: skip
+    ds = job.dataset()
+    got = [(s, *row) for s in range(2) for row in ds.iterate(s, ["a", "b", "n"])]
+    assert sorted(got, key=lambda r: r[3]) == expected
+    assert list(job.dataset("bad").iterate(None, ["lineno", "data"])) == bad
+    if comment:
+        skipped_ds = job.dataset("skipped")
+        assert sorted(skipped_ds.iterate(None, ["lineno", "data"])) == skipped
