@@ -296,3 +296,36 @@ def test_typing_in_chunks_decides_each_failure_as_a_row_at_a_time_would(wd):
     assert sorted(job.dataset("bad").iterate(None, ["a", "b"])) == [(b"x", b"15003"), (b"x", b"x")]
     typed = dict(job.dataset().iterate(0, ["a", "b"]))
     assert typed[15_001] == -1 and len(typed) == 20_000 - 2
+
+
+def test_plain_chunks_convert_as_a_value_at_a_time_would(wd, imported):
+    """int*_10, float*, date:%Y-%m-%d, datetime:%Y-%m-%d %H:%M:%S and unicode:utf-8 check a
+    whole chunk by one regex and convert it with C functions: the values, and what fails,
+    must be those of the per-value conversion."""
+    lines = ["i,f,d,t,u"]
+    for n in range(300):
+        lines.append(f" {n - 150:+04d} ,{n / 7!r},2024-{1 + n % 12:02d}-{1 + n % 28:02d},"
+                     f"2024-01-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:{n % 60:02d},v{n}é")  # fmt: skip
+    job = wd.build(
+        "dataset_type", source=imported("\n".join(lines) + "\n"),
+        column2type=dict(i="int32_10", f="float64", d="date:%Y-%m-%d",
+                         t="datetime:%Y-%m-%d %H:%M:%S", u="unicode:utf-8"),
+    )  # fmt: skip
+    got = sorted(job.dataset().iterate(None, ["i", "f", "d", "t", "u"]))
+    want = []
+    for line in lines[1:]:
+        i, f, d, t, u = line.split(",")
+        want.append((int(i), float(f), datetime.datetime.strptime(d, "%Y-%m-%d").date(),
+                     datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S"), u))  # fmt: skip
+    assert got == sorted(want)
+    # shapes that fit the regex but not the type: a value at a time decides, as before
+    bad = imported(
+        "i,d,t\n1,2024-01-01,2024-01-01 00:00:00\n2147483648,2024-01-02,2024-01-02 00:00:00\n"
+        "3,2023-02-29,2024-01-03 00:00:00\n4,2024-01-04,2024-01-04 24:00:00\n"
+    )  # each line after the first fails in one column only
+    job = wd.build(
+        "dataset_type", source=bad, filter_bad=True,
+        column2type=dict(i="int32_10", d="date:%Y-%m-%d", t="datetime:%Y-%m-%d %H:%M:%S"),
+    )  # fmt: skip
+    assert list(job.dataset().iterate(None, "i")) == [1]
+    assert job.load().bad_lines == 3
