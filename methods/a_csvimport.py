@@ -117,8 +117,10 @@ def prepare(job, options, datasets):
         raise ValueError(f"csvimport: every label of {filename} is discarded: nothing to import")
     caption = f"csvimport of {filename}"
     dw = job.datasetwriter(caption=caption, previous=datasets.previous, filename=filename)
-    for name in columns:
-        dw.add(name, "int64" if name == options.lineno_label else "bytes")
+    for ix in keep:
+        dw.add(labels[ix], "bytes")
+    if options.lineno_label:
+        dw.add(options.lineno_label, "int64")
     bad_dw = skipped_dw = None
     if options.allow_bad:
         bad_dw = _lines_writer(job, "bad", f"bad lines from {caption}", datasets.previous)

@@ -355,8 +355,9 @@ def _typed(values, conv, default, options, bad_rows):
     """(the values converted, what failed). A failing value takes `default` (then what
     failed is how many did), makes its row bad (filter_bad: added to bad_rows, then
     nothing failed), or stops the column (then what failed is (row, error)). None stays
-    None; with conv.none an empty text becomes None. Rows already bad are skipped."""
-    if not conv.none and None not in values:
+    None; with conv.none an empty text becomes None. A row already bad is skipped (its
+    values are never converted, as in a row loop), so such a chunk goes a value at a time."""
+    if not conv.none and None not in values and not bad_rows:
         plain = not values or isinstance(values[0], bytes)
         if plain and conv.convert_many is not None:
             converted = conv.convert_many(values)

@@ -220,3 +220,10 @@ def test_a_file_of_many_chunks_is_read_as_a_line_at_a_time_would(wd, csv, commen
     if comment:
         skipped_ds = job.dataset("skipped")
         assert sorted(skipped_ds.iterate(None, ["lineno", "data"])) == skipped
+
+
+def test_an_empty_label_is_a_bytes_column_like_any_other(wd, csv):
+    # pandas' to_csv writes its index column under an empty label
+    ds = wd.build("csvimport", filename=csv(",a\n0,x\n1,y\n")).dataset()
+    assert {n: c.type for n, c in ds.columns.items()} == {"": "bytes", "a": "bytes"}
+    assert sorted(ds.iterate(None, ["", "a"])) == [(b"0", b"x"), (b"1", b"y")]

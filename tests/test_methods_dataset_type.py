@@ -329,3 +329,14 @@ def test_plain_chunks_convert_as_a_value_at_a_time_would(wd, imported):
     )  # fmt: skip
     assert list(job.dataset().iterate(None, "i")) == [1]
     assert job.load().bad_lines == 3
+
+
+def test_a_row_left_out_has_its_later_columns_never_converted(wd, imported):
+    """As in a row loop: here json.loads would recurse too deep on the row's other text."""
+    deep = "[" * 100_000 + "]" * 100_000
+    imp = imported(f"a;j\nx;{deep}\n1;[1]\n", separator=";")
+    job = wd.build(
+        "dataset_type", source=imp, column2type=dict(a="int32_10", j="json"), filter_bad=True
+    )
+    assert list(job.dataset().iterate(None, ["a", "j"])) == [(1, [1])]
+    assert job.load().bad_lines == 1
