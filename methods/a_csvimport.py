@@ -1,5 +1,7 @@
 import gzip
 
+import numpy as np
+
 from accnb import DotDict, OptionString
 from accnb.dataset import Dataset
 
@@ -158,30 +160,27 @@ def analysis(sliceno, slices, options, prepare_res):
             start = (sliceno - normal) % slices
             normal += len(lines)
             linenos = range(first + start, first + len(lines), slices)
-            rows, linenos = _rows(lines[start::slices], linenos, options, p, counts, bad_lines)
-            if rows:
-                columns = [list(column) for column in zip(*rows, strict=True)]
+            mine = lines[start::slices]
+            columns, linenos = _columns(mine, linenos, options, p, counts, bad_lines)
+            if linenos:
                 columns = [columns[ix] for ix in p.keep]
                 if options.lineno_label:
                     columns.append(list(linenos))
                 p.dw.write_columns(dict(zip(names, columns, strict=True)))
-                counts.good += len(rows)
+                counts.good += len(linenos)
     return counts.good, counts.bad, counts.skipped, bad_lines
 
 
-def _rows(lines, linenos, options, p, counts, bad_lines):
-    """(the fields of each good line, their line numbers). A bad line goes to the dataset
-    "bad" (allow_bad) or fails the job."""
-    syntax, count = p.syntax, len(p.labels)
-    if not (syntax.quotes and any(q in b"\n".join(lines) for q in syntax.quote_starts)):
-        split = bytes.split
-        separator = syntax.separator
-        rows = [split(line, separator) for line in lines]
-        if set(map(len, rows)) <= {count}:
-            return rows, linenos
+def _columns(lines, linenos, options, p, counts, bad_lines):
+    """(the fields of the good lines, a list for each label; their line numbers). A bad
+    line goes to the dataset "bad" (allow_bad) or fails the job."""
+    count = len(p.labels)
+    columns = _plain_columns(lines, p.syntax, count)
+    if columns is not None:
+        return columns, linenos
     rows, good = [], []  # a line at a time: quotes, or a line of another length
     for lineno, line in zip(linenos, lines, strict=True):
-        fields = _fields(line, syntax, count, options.allow_extra_empty, p.labels)
+        fields = _fields(line, p.syntax, count, options.allow_extra_empty, p.labels)
         if not isinstance(fields, str):
             rows.append(fields)
             good.append(lineno)
@@ -195,7 +194,28 @@ def _rows(lines, linenos, options, p, counts, bad_lines):
         counts.bad += 1
         if len(bad_lines) < SHOWN_BAD:
             bad_lines.append((lineno, fields))
-    return rows, good
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(count)], good
+
+
+def _plain_columns(lines, syntax, count):
+    """The lines' fields, a list for each label, from one split of the joined lines, when
+    no line holds a quote (with quotes on) and every line has count fields; else None.
+    The lines are joined with the newline, which none of them holds."""
+    joiner, separator = syntax.newline or b"\n", syntax.separator
+    data = joiner.join(lines)
+    if syntax.quotes and any(q in data for q in syntax.quote_starts):
+        return None
+    if separator == joiner:  # one field per line
+        return [list(lines)] if count == 1 else None
+    raw = np.frombuffer(data, np.uint8)
+    seps_so_far = np.cumsum(raw == separator[0])
+    line_ends = np.flatnonzero(raw == joiner[0])
+    total = seps_so_far[-1:] if len(raw) else np.zeros(1, seps_so_far.dtype)
+    per_line = np.diff(np.concatenate([seps_so_far[line_ends], total]), prepend=0)
+    if (per_line != count - 1).any():
+        return None
+    fields = data.replace(joiner, separator).split(separator)
+    return [fields[column::count] for column in range(count)]
 
 
 def synthesis(analysis_res, options):
