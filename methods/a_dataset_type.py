@@ -492,6 +492,8 @@ def _many_function(base, fmt):
         return _checked(
             rb"\s*[+-]?\d+\s*", int, lambda ints: -high - 1 <= min(ints) and max(ints) <= high
         )
+    if base == "number":  # whole numbers only (300 digits stay within NUMBER_MAX_BITS)
+        return _checked(rb"\s*[+-]?\d{1,300}\s*", int)
     if base in ("float64", "float32"):
         return _checked(rb"[^_\0]*", float)
     if base == "date" and fmt == "%Y-%m-%d":

@@ -302,22 +302,24 @@ def test_plain_chunks_convert_as_a_value_at_a_time_would(wd, imported):
     """int*_10, float*, date:%Y-%m-%d, datetime:%Y-%m-%d %H:%M:%S and unicode:utf-8 check a
     whole chunk by one regex and convert it with C functions: the values, and what fails,
     must be those of the per-value conversion."""
-    lines = ["i,f,d,t,u"]
+    lines = ["i,f,d,t,u,n"]
     for n in range(300):
         lines.append(f" {n - 150:+04d} ,{n / 7!r},2024-{1 + n % 12:02d}-{1 + n % 28:02d},"
-                     f"2024-01-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:{n % 60:02d},v{n}é")  # fmt: skip
+                     f"2024-01-{1 + n % 28:02d} {n % 24:02d}:{n % 60:02d}:{n % 60:02d},v{n}é,"
+                     f"{(n - 150) * 10**(n % 40)}")  # fmt: skip
     job = wd.build(
         "dataset_type", source=imported("\n".join(lines) + "\n"),
         column2type=dict(i="int32_10", f="float64", d="date:%Y-%m-%d",
-                         t="datetime:%Y-%m-%d %H:%M:%S", u="unicode:utf-8"),
+                         t="datetime:%Y-%m-%d %H:%M:%S", u="unicode:utf-8", n="number"),
     )  # fmt: skip
-    got = sorted(job.dataset().iterate(None, ["i", "f", "d", "t", "u"]))
+    got = sorted(job.dataset().iterate(None, ["i", "f", "d", "t", "u", "n"]))
     want = []
     for line in lines[1:]:
-        i, f, d, t, u = line.split(",")
+        i, f, d, t, u, n = line.split(",")
         want.append((int(i), float(f), datetime.datetime.strptime(d, "%Y-%m-%d").date(),
-                     datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S"), u))  # fmt: skip
+                     datetime.datetime.strptime(t, "%Y-%m-%d %H:%M:%S"), u, int(n)))  # fmt: skip
     assert got == sorted(want)
+    assert all(type(n) is int for n in job.dataset().iterate(None, "n"))
     # shapes that fit the regex but not the type: a value at a time decides, as before
     bad = imported(
         "i,d,t\n1,2024-01-01,2024-01-01 00:00:00\n2147483648,2024-01-02,2024-01-02 00:00:00\n"
