@@ -113,6 +113,8 @@ options = {
 datasets = ("source", "previous")
 
 CHUNK_ROWS = 8192  # rows typed at a time
+CONVERSION_ERRORS = (ValueError, TypeError, OverflowError)  # a value that does not convert
+_NO_DEFAULT = object()
 UNSUPPORTED = dict(timezone=None, numeric_comma=False, chain_slices=False, compression=6)
 
 
@@ -345,10 +347,6 @@ def _analysis_one(sliceno, options, prepare_res, part):
             for row in zip(*chunk, strict=True):
                 split(row)
     return good, bad, defaulted
-
-
-_NO_DEFAULT = object()
-CONVERSION_ERRORS = (ValueError, TypeError, OverflowError)
 
 
 def _typed(values, conv, default, options, bad_rows):
