@@ -286,7 +286,7 @@ def _convert_default(col, text, converter):
     raw = text if isinstance(text, bytes) else str(text).encode("utf-8")
     try:
         return converter.convert(raw)
-    except (ValueError, TypeError, OverflowError) as e:
+    except CONVERSION_ERRORS as e:
         raise ValueError(
             f"dataset_type: the default {text!r} for column {col!r} is not {converter.spec}: {e}"
         ) from None
