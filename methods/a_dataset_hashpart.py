@@ -1,3 +1,5 @@
+from itertools import islice
+
 from accnb import OptionString
 
 description = r"""
@@ -26,6 +28,8 @@ options = {
 }
 
 datasets = ("source", "previous")
+
+CHUNK_ROWS = 8192  # rows read and split at a time
 
 
 def prepare(job, options, datasets):
@@ -68,9 +72,13 @@ def prepare(job, options, datasets):
 
 def analysis(sliceno, options, prepare_res):
     for source, dw, names in prepare_res:
-        write = dw.get_split_write_list()
-        for row in source.iterate(sliceno, names):
-            write(row)
+        dw.get_split_write()  # write_columns then sends each row where it hashes
+        columns = [source.columns[name].iterate(sliceno) for name in names]
+        while True:
+            chunk = [list(islice(values, CHUNK_ROWS)) for values in columns]
+            if not chunk[0]:
+                break
+            dw.write_columns(dict(zip(names, chunk, strict=True)))
 
 
 def synthesis(prepare_res):

@@ -298,7 +298,8 @@ def _convert_default(col, text, converter):
 def _analysis_one(sliceno, options, prepare_res, part):
     """Type one dataset's slice a chunk of rows at a time, column by column: a column's
     chunk goes through one map() unless a value in it needs a decision (None, an empty
-    text for +None, a value that fails), and a chunk is written with write_columns."""
+    text for +None, a value that fails), and a chunk is written with write_columns
+    (through the split writer when rehashing)."""
     converters, defaults = prepare_res.converters, prepare_res.defaults
     source = part.source
     if part.dw is None:
@@ -306,7 +307,8 @@ def _analysis_one(sliceno, options, prepare_res, part):
     convs = [converters.get(col) for col in part.outputs]
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
     columns = [source.columns[src].iterate(sliceno) for src in part.sources]
-    split = part.dw.get_split_write_list() if part.rehash else None
+    if part.rehash:
+        part.dw.get_split_write()  # write_columns then sends each row where it hashes
     good = bad = 0
     defaulted = {}
     done = 0  # lines before this chunk
@@ -341,11 +343,7 @@ def _analysis_one(sliceno, options, prepare_res, part):
             chunk = [list(compress(values, keep)) for values in chunk]
             bad += len(bad_rows)
         good += len(chunk[0])
-        if split is None:
-            part.dw.write_columns(dict(zip(part.outputs, chunk, strict=True)))
-        else:
-            for row in zip(*chunk, strict=True):
-                split(row)
+        part.dw.write_columns(dict(zip(part.outputs, chunk, strict=True)))
     return good, bad, defaulted
 
 

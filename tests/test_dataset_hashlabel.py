@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import date, datetime, time
 
+import numpy as np
 import pytest
 from test_dataset_support import SLICES, job_fixture  # noqa: F401 - the job fixture
 
@@ -196,6 +197,22 @@ def test_rehash_puts_every_type_where_a_writer_hashing_on_it_does(job, typ):
     for sliceno in range(SLICES):
         got = list(on_n.iterate(sliceno, "n", hashlabel="v", rehash=True))
         assert sorted(got) == sorted(on_v.iterate(sliceno, "n"))
+
+
+@pytest.mark.parametrize("hashlabel", ["up", None])
+def test_write_columns_after_asking_for_a_split_writer_splits_as_write_does(job, hashlabel):
+    by_row = split_written("by_row", "int64", hashlabel)
+    dw = DatasetWriter(name="by_columns", hashlabel=hashlabel)
+    dw.add("up", "int64")
+    dw.add("down", "int64")
+    dw.get_split_write()
+    up, down = zip(*ALL_DATA, strict=True)
+    dw.write_columns({"up": np.array(up[:600]), "down": list(down[:600])})
+    dw.write_columns({"up": up[600:], "down": down[600:]})
+    by_columns = dw.finish()
+    assert by_columns.lines == by_row.lines
+    for sliceno in range(SLICES):
+        assert list(by_columns.iterate(sliceno)) == list(by_row.iterate(sliceno))
 
 
 def test_hashlabel_must_be_a_written_column(job):

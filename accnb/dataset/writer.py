@@ -572,29 +572,33 @@ class DatasetWriter:
         return path
 
     def write_columns(self, columns: Mapping[str, Any]) -> None:
-        """Write whole numpy arrays (one per column, equal lengths) to the current slice.
+        """Write whole numpy arrays (one per column, equal lengths) to the current slice,
+        or after asking for a split writer, each row to the slice it hashes to.
 
         Fixed-width columns are converted without a per-value Python loop; a masked array
         (or NaT) gives None rows. Other column types accept any sequence.
         """
-        if self._mode != "slice":
-            where = (
-                "not after asking for a split writer"
-                if self._part is not None
-                else "use it in analysis or after set_slice"
+        if self._mode not in ("slice", "split"):
+            raise DatasetError(
+                "write_columns writes the current slice, or splits after get_split_write(): "
+                "use it in analysis, after set_slice or after asking for a split writer"
             )
-            raise DatasetError(f"write_columns writes the current slice: {where}")
         if set(columns) != set(self._order):
             raise DatasetError(
                 f"write_columns needs exactly the columns {self._order}, got {sorted(columns)}"
             )
-        self._flush()
         arrays = [columns[name] for name in self._order]
         n = {len(a) for a in arrays}
         if len(n) != 1:
             raise DatasetError(
                 f"write_columns got columns of different lengths {sorted(n)} for {self}"
             )
+        if self._mode == "split":  # the rows go through the split writer's buffers
+            for buf, arr in zip(self._buf, arrays, strict=True):
+                buf.extend(arr.tolist() if isinstance(arr, np.ndarray) else arr)
+            self._flush()
+            return
+        self._flush()
         encs = []
         lists: list[Any] = []
         for ix, (ct, arr) in enumerate(zip(self._types, arrays, strict=True)):
