@@ -54,7 +54,7 @@ from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
 from .results import AnalysisResults, slice_result_name
-from .store import read_json, write_direct, write_json
+from .store import read_json, write_all, write_direct, write_json
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
@@ -255,9 +255,7 @@ def _report_body(report: bytearray) -> bytes:
 
 
 def _report_success(fd: int, body: bytes) -> None:
-    data = memoryview(b"%d\n%s" % (len(body), body))
-    while data:
-        data = data[os.write(fd, data) :]
+    write_all(fd, b"%d\n%s" % (len(body), body))
     os.close(fd)
 
 

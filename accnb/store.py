@@ -231,11 +231,16 @@ def write_direct(path: Path | str, data: bytes) -> None:
     forked child some 80 page copies (0.7 ms)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until all of `data` is written (a pipe or file may take less at a time)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def read_json(path: Path) -> Any:
