@@ -149,6 +149,7 @@ class DatasetWriter:
         self._check_hashlabel = not hashlabel_override
         self._failed: str | None = None  # why a chunk could not be written
         self._written_here = False
+        self._analysis_records: dict[int, dict] | None = None  # slice processes' records
         self.parent = None
         columns = dict(columns or {})
         self._discard_cols: set[str] = {k for k, v in columns.items() if v is None}
@@ -282,20 +283,25 @@ class DatasetWriter:
     def _refuse_written_in_analysis(self, slices: Iterable[int]) -> None:
         """The job process must not write again a slice that a slice process wrote, nor
         any slice of a dataset that slices split-wrote (their parts go to every slice)."""
-        records = {}
-        for sliceno in range(self.slices):
-            path = self._slice_meta_path(sliceno)
-            if sliceno not in self._outs and path.exists():
-                records[sliceno] = json.loads(path.read_text())
-        if any("parts" in record for record in records.values()):
+        if self._analysis_records is None:  # read once: set_slice comes once per slice
+            # (The first write here is after analysis, or before it and then no slice
+            # process writes this dataset: so no record comes after this reading.)
+            self._analysis_records = {}
+            for sliceno in range(self.slices):
+                path = self._slice_meta_path(sliceno)
+                if sliceno not in self._outs and path.exists():
+                    self._analysis_records[sliceno] = json.loads(path.read_text())
+        if any("parts" in record for record in self._analysis_records.values()):
             raise DatasetError(
                 f"Slices split-wrote {self} in analysis: it can't be written again in "
                 f"{current.part or 'this process'}"
             )
         for sliceno in slices:
-            if sliceno in records:
-                if records[sliceno]["lines"]:
+            record = self._analysis_records.get(sliceno)
+            if record is not None:
+                if record["lines"]:
                     raise DatasetError(f"Slice {sliceno} of {self} was already written in analysis")
+                del self._analysis_records[sliceno]
                 self._slice_meta_path(sliceno).unlink()
 
     def _check_startable(self) -> None:
