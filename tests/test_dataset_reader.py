@@ -284,11 +284,27 @@ def test_missing_column_file_is_an_error(job):
         list(Dataset("t-1").iterate(2, "b"))
 
 
-def test_corrupt_offsets_are_an_error_not_wrong_values(job):
+def test_corrupt_offsets_never_give_wrong_values(job):
+    # iterate splits at the NULs of the values file and needs no offset between the
+    # ends; values holding a NUL go by the offsets, which are then checked
+    cases = (("plain", ["0:0", "0:1", "0:2"], "0:0 0:1 0:2"), ("nul", ["a\0", "b", "c"], None))
+    for name, values, want in cases:
+        rows = [[(i, v) for i, v in enumerate(values)], [], []]
+        ds = make(name, rows=rows, columns={"a": "int64", "b": "unicode"})
+        offsets = np.fromfile(ds.path / "c1.0.offsets", dtype="<i8")
+        offsets[1] += 1
+        offsets.tofile(ds.path / "c1.0.offsets")
+        if want:
+            assert " ".join(Dataset(ds.id).iterate(0, "b")) == want
+        else:
+            with pytest.raises(DatasetError, match="column 'b'.*do not agree"):
+                list(Dataset(ds.id).iterate(0, "b"))
+
+
+def test_a_lost_nul_in_the_values_file_is_an_error_not_wrong_values(job):
     ds = make()
-    offsets = np.fromfile(ds.path / "c1.0.offsets", dtype="<i8")
-    offsets[1] += 1
-    offsets.tofile(ds.path / "c1.0.offsets")
+    path = ds.path / "c1.0"
+    path.write_bytes(path.read_bytes().replace(b"\0", b"x", 1))
     with pytest.raises(DatasetError, match="column 'b'.*do not agree"):
         list(Dataset("t-1").iterate(0, "b"))
 

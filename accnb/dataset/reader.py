@@ -37,6 +37,7 @@ from .types import (
 # memory the last one freed (at 65536, 4 MB of str a chunk faulted fresh pages in).
 CHUNK_ROWS = 8192
 CHUNK_BYTES = 4 << 20  # a variable-width chunk is at most this big (or one value)
+RELEASE_BYTES = 1 << 20  # pages read past are unmapped this many bytes at a time
 HASH_CHUNK_ROWS = 1 << 16  # rows hashed at a time by numpy (512 kB of uint64 hashes)
 _LITTLE = sys.byteorder == "little"
 _no_override = object()
@@ -160,8 +161,13 @@ class Column:
         flags: np.ndarray | None,
         ct: Any,
     ) -> Iterator[list]:
+        """The values a chunk at a time. A chunk that splits at its NULs into exactly its
+        rows' values checks itself: chunks run end to end from offset 0 to the file's
+        checked size, each ending at a NUL where the next begins, so its values are the
+        ones written. Only the others (a value holding a NUL, a damaged file) need the
+        offsets checked row by row."""
         n = len(offsets) - 1
-        a = 0
+        a = released = 0
         while a < n:
             b = min(n, a + CHUNK_ROWS)
             limit = int(offsets[a]) + CHUNK_BYTES
@@ -169,19 +175,23 @@ class Column:
                 b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
             start, stop = int(offsets[a]), int(offsets[b])
             chunk = data[start:stop]
-            o = offsets[a : b + 1] - start
-            ends = o[1:] - 1
-            if (o[1:] <= o[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends).any():
-                raise self._corrupt(sliceno, "values and offsets do not agree")
             try:
-                values = ct.decode(chunk, o[:-1], ends)
+                values = ct.decode_split(chunk, b - a)
+                if values is None:
+                    o = offsets[a : b + 1] - start
+                    ends = o[1:] - 1
+                    if (o[1:] <= o[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends).any():
+                        raise self._corrupt(sliceno, "values and offsets do not agree")
+                    values = ct.decode_each(chunk, o[:-1], ends)
             except (UnicodeDecodeError, ValueError) as e:
                 raise self._corrupt(sliceno, f"undecodable value ({e})") from None
             if flags is not None:
                 for ix in np.flatnonzero(flags[a:b] & NONE).tolist():
                     values[ix] = None
             yield values
-            _release(data, start, stop)
+            if stop - released >= RELEASE_BYTES:
+                _release(data, released, stop)
+                released = stop
             a = b
 
     def _big_ints(self, sliceno: int, kinds: np.ndarray) -> list[int]:
