@@ -44,6 +44,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -699,23 +700,27 @@ class ForkExecutor:
         self, spec: JobSpec, values: dict, outputs: dict[str, int], results: dict | None
     ) -> list[float]:
         started = time.monotonic()
-        slices = []
-        for n in range(spec.slices):
-            own = outputs.pop(str(n))
-            report_read, report_write = os.pipe()
+        # Every pipe first, then the forks back to back: a fork makes this process's pages
+        # shared, and each page written after it is copied, so nothing is done between them.
+        owns = [outputs.pop(str(n)) for n in range(spec.slices)]
+        reports = [os.pipe() for _ in owns]
+        pids = []
+        for n, own in enumerate(owns):
             pid = fork()
             if pid == 0:
-                os.close(report_read)
-                for fd in [*outputs.values(), *(fd for s in slices for fd in s.fds)]:
-                    os.close(fd)
-                child_main(
-                    lambda n=n, own=own, fd=report_write: self._slice_process(
-                        spec, n, values, own, fd, results is not None
-                    )
-                )
-            os.close(own)
-            os.close(report_write)
-            slices.append(_Slice(n, pid, report_read))
+                report_write = reports[n][1]
+                others = [*owns, *(fd for pipe in reports for fd in pipe), *outputs.values()]
+                for fd in others:
+                    if fd not in (own, report_write):
+                        os.close(fd)
+                keep = results is not None
+                child_main(partial(self._slice_process, spec, n, values, own, report_write, keep))
+            pids.append(pid)
+        slices = []
+        for n, pid in enumerate(pids):
+            os.close(owns[n])
+            os.close(reports[n][1])
+            slices.append(_Slice(n, pid, reports[n][0]))
         try:
             return self._wait_for_reports(spec, slices, started, results)
         finally:
