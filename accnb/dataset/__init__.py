@@ -1,9 +1,17 @@
 """The typed, sliced column store: DatasetWriter writes a job's datasets, Dataset reads them."""
 
 from .reader import Column, Dataset, DatasetChain, iterate_list
-from .types import TYPES
+from .types import TYPES, Packed
 from .writer import DatasetWriter
 
 COLUMN_TYPES = tuple(TYPES)
 
-__all__ = ["COLUMN_TYPES", "Column", "Dataset", "DatasetChain", "DatasetWriter", "iterate_list"]
+__all__ = [
+    "COLUMN_TYPES",
+    "Column",
+    "Dataset",
+    "DatasetChain",
+    "DatasetWriter",
+    "Packed",
+    "iterate_list",
+]

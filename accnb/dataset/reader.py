@@ -29,6 +29,7 @@ from .types import (
     Fixed,
     Numbers,
     NumberType,
+    Packed,
     is_masked,
     minmax_from_json,
 )
@@ -225,6 +226,36 @@ class Column:
         if sliceno is None:
             return ichain.from_iterable(map(self._slice_iter, range(len(self.dataset.lines))))
         return self._slice_iter(sliceno)
+
+    def chunks(self, sliceno: int, rows: int, packed: bool = False) -> Iterator[list | Packed]:
+        """The values of slice `sliceno`, `rows` at a time (the last chunk may hold fewer):
+        lists, so that chunks of several columns line up. With packed=True, a chunk of a
+        bytes, ascii or unicode column comes as it is stored, a Packed of its values' bytes
+        (no Python object per value), unless it holds a None."""
+        lines = self.dataset.lines[sliceno]
+        if not (packed and lines and self.type in ("bytes", "ascii", "unicode")):
+            values = self._slice_iter(sliceno)
+            while chunk := list(islice(values, rows)):
+                yield chunk
+            return
+        offsets, data = self._offsets(sliceno, lines, "")
+        flags = self._flags_of(sliceno, lines)
+        for a in range(0, lines, rows):
+            b = min(lines, a + rows)
+            start, stop = int(offsets[a]), int(offsets[b])
+            if flags is not None and (flags[a:b] & NONE).any():
+                rebased = offsets[a : b + 1] - start
+                parts = self._var_chunks(sliceno, rebased, data[start:stop], flags[a:b], self._ct)
+                yield list(ichain.from_iterable(parts))
+                continue
+            chunk = data[start:stop]
+            ends = offsets[a + 1 : b + 1] - start
+            if chunk.count(0) != b - a:  # a value holds a NUL: the offsets must agree
+                o = np.concatenate([[0], ends])
+                if (o[1:] <= o[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends - 1).any():
+                    raise self._corrupt(sliceno, "values and offsets do not agree")
+            yield Packed(chunk, ends)
+            _release(data, start, stop)
 
     def hash_chunks(self, sliceno: int) -> Iterator[np.ndarray]:
         """The hashlabel hash (partition.py) of each row of slice `sliceno`, a chunk at a

@@ -7,6 +7,7 @@ import pickle
 import struct
 import sys
 from array import array
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from operator import attrgetter
@@ -102,6 +103,31 @@ def _first_bad(values: list, check) -> BadValue:
         except (TypeError, ValueError, OverflowError) as e:
             return BadValue(ix, v, str(e) or type(e).__name__)
     raise AssertionError("a chunk failed but no value in it does")
+
+
+class Packed:
+    """Values for a bytes, ascii or unicode column, packed end to end for write_columns:
+    `data` holds them (UTF-8 for unicode), each followed by a NUL byte, and `ends[i]` is
+    the offset just past value i's NUL. They are written as they are, with no Python
+    object per value: what numpy can make of raw text, as csvimport makes its columns."""
+
+    __slots__ = ("data", "ends")
+
+    def __init__(self, data: Any, ends: Any) -> None:
+        self.data = data
+        self.ends = np.asarray(ends)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def values(self, column_type: str = "bytes") -> list:
+        """The values as Python objects, bytes or (for ascii and unicode) str."""
+        ends = self.ends.astype("<i8")
+        starts = np.concatenate([np.zeros(1, "<i8"), ends[:-1]])
+        return TYPES[column_type].decode(bytes(self.data), starts, ends - 1)
+
+    def __repr__(self) -> str:
+        return f"Packed({len(self)} values, {len(memoryview(self.data).cast('B'))} bytes)"
 
 
 class ColumnType:
@@ -369,21 +395,59 @@ class BlobType(ColumnType):
     def _empty(self) -> Any:
         return b"" if self.name == "bytes" else ""
 
+    def from_packed(self, packed: Packed) -> Var:
+        """Packed values as they are, once checked: a NUL at each end and nothing past the
+        last, and for ascii and unicode, text that decodes (BadValue names the first value
+        that does not). ValueError when they are not packed as Packed says."""
+        if self.name not in ("bytes", "ascii", "unicode"):
+            raise ValueError(
+                f"Packed values are for bytes, ascii and unicode columns, not {self.name}"
+            )
+        raw = np.frombuffer(packed.data, np.uint8)
+        ends = packed.ends
+        if ends.ndim != 1 or ends.dtype.kind not in "iu":
+            raise ValueError(
+                f"Packed ends must be one-dimensional integers, not {ends.dtype} of shape {ends.shape}"
+            )
+        ends = ends.astype("<i8")
+        if len(ends) and (
+            ends[0] < 1
+            or (ends[1:] <= ends[:-1]).any()
+            or ends[-1] != len(raw)
+            or raw[ends - 1].any()
+        ):
+            raise ValueError(
+                "Packed data must be the values end to end, each followed by a NUL byte, and "
+                "ends the offset just past each NUL"
+            )
+        if not len(ends) and len(raw):
+            raise ValueError("Packed data holds bytes, but ends names no value")
+        if self.name != "bytes":
+            encoding = "ascii" if self.name == "ascii" else "utf-8"
+            try:
+                str(packed.data, encoding)
+            except UnicodeDecodeError as e:
+                ix = int(np.searchsorted(ends, e.start, "right"))
+                start = int(ends[ix - 1]) if ix else 0
+                value = bytes(raw[start : ends[ix] - 1])
+                raise BadValue(ix, value, f"not {encoding.upper()} text ({e.reason})") from None
+        return Var(packed.data, ends, None)
+
     def _enc_bytes(self, values: list) -> tuple[bytes | list[bytes], np.ndarray]:
         if set(map(type, values)) != {bytes}:
             bad = _first_bad_or_none(values, _check_bytes)
             if bad is not None:
                 raise bad
             values = [bytes(v) for v in values]
-        lengths = np.fromiter(map(len, values), np.int64, len(values))
-        if len(values) <= WRITEV_VALUES and lengths.sum() >= WRITEV_BYTES:
-            # Few large values (images): the writer hands them to os.writev as they are.
-            # Joining them would copy the whole chunk once more, a sixth of the time
-            # import_images takes.
-            data: bytes | list[bytes] = [part for v in values for part in (v, b"\0")]
-        else:
-            data = b"\0".join([*values, b""])
-        return data, _ends(lengths)
+        if len(values) <= WRITEV_VALUES:
+            lengths = np.fromiter(map(len, values), np.int64, len(values))
+            if lengths.sum() >= WRITEV_BYTES:
+                # Few large values (images): the writer hands them to os.writev as they
+                # are. Joining them would copy the whole chunk once more, a sixth of the
+                # time import_images takes.
+                return [part for v in values for part in (v, b"\0")], _ends(lengths)
+        data = b"\0".join([*values, b""])
+        return data, _nul_ends(data, values, lambda: map(len, values))
 
     def _enc_ascii(self, values: list) -> tuple[bytes, np.ndarray]:
         try:
@@ -459,11 +523,17 @@ class BlobType(ColumnType):
 def _terminated_ends(data: bytes, values: list) -> np.ndarray:
     """Var.ends of str values encoded into `data`, each followed by a NUL: found in one
     vectorised pass over the bytes, unless a value holds a NUL itself."""
+    return _nul_ends(data, values, lambda: map(len, map(str.encode, values)))
+
+
+def _nul_ends(data: bytes, values: list, lengths: Callable[[], Iterator[int]]) -> np.ndarray:
+    """Var.ends of `values` joined into `data`, each followed by a NUL: one vectorised
+    pass over the bytes, or from their byte `lengths` when a value holds a NUL itself."""
     nuls = np.flatnonzero(np.frombuffer(data, np.uint8) == 0)
     if len(nuls) == len(values):
         nuls += 1
         return nuls
-    return _ends(np.fromiter(map(len, map(str.encode, values)), np.int64, len(values)))
+    return _ends(np.fromiter(lengths(), np.int64, len(values)))
 
 
 def _ends(lengths: np.ndarray) -> np.ndarray:

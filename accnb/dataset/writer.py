@@ -25,6 +25,7 @@ from .types import (
     ColumnType,
     Fixed,
     Numbers,
+    Packed,
     Var,
     minmax_merge,
     minmax_to_json,
@@ -582,7 +583,8 @@ class DatasetWriter:
         or after asking for a split writer, each row to the slice it hashes to.
 
         Fixed-width columns are converted without a per-value Python loop; a masked array
-        (or NaT) gives None rows. Other column types accept any sequence.
+        (or NaT) gives None rows. Other column types accept any sequence, and bytes, ascii
+        and unicode columns a Packed: their stored form, written as it is.
         """
         if self._mode not in ("slice", "split"):
             raise DatasetError(
@@ -600,8 +602,8 @@ class DatasetWriter:
                 f"write_columns got columns of different lengths {sorted(n)} for {self}"
             )
         if self._mode == "split":  # the rows go through the split writer's buffers
-            for buf, arr in zip(self._buf, arrays, strict=True):
-                buf.extend(arr.tolist() if isinstance(arr, np.ndarray) else arr)
+            for ix, (buf, arr) in enumerate(zip(self._buf, arrays, strict=True)):
+                buf.extend(self._values_of(ix, arr))
             self._flush()
             return
         self._flush()
@@ -612,6 +614,9 @@ class DatasetWriter:
                 if ct.layout == "fixed" and isinstance(arr, np.ndarray):
                     encs.append(ct.from_numpy(arr, self._none[ix]))
                     lists.append(arr)
+                elif isinstance(arr, Packed):
+                    encs.append(self._from_packed(ix, arr))
+                    lists.append(arr)  # its length is all _append needs of a var column
                 else:
                     lst = arr.tolist() if isinstance(arr, np.ndarray) else list(arr)
                     encs.append(ct.encode(lst, self._none[ix]))
@@ -620,6 +625,8 @@ class DatasetWriter:
                 raise self._bad_value(ix, e, e.index) from None
         if self.hashlabel is not None and self._check_hashlabel:
             hix = self._order.index(self.hashlabel)
+            if isinstance(lists[hix], Packed):
+                lists[hix] = self._values_of(hix, lists[hix])
             ids = hash_encoded(self._types[hix].name, encs[hix], lists[hix]) % np.uint64(
                 self.slices
             )
@@ -632,6 +639,27 @@ class DatasetWriter:
                 )
         self._append(self._sliceno, encs, lists)
         self._rows += n.pop()
+
+    def _from_packed(self, ix: int, packed: Packed) -> Var:
+        ct = self._types[ix]
+        if ct.layout != "var":
+            raise DatasetError(
+                f"Packed values for column {self._order[ix]!r} of {self}, which is {ct.name}: "
+                "they are for bytes, ascii and unicode columns"
+            )
+        try:
+            return ct.from_packed(packed)
+        except BadValue as e:
+            raise self._bad_value(ix, e, e.index) from None
+        except ValueError as e:
+            raise DatasetError(f"Column {self._order[ix]!r} of {self}: {e}") from None
+
+    def _values_of(self, ix: int, arr: Any) -> Any:
+        """A column given to write_columns as a sequence of Python values."""
+        if isinstance(arr, Packed):
+            self._from_packed(ix, arr)
+            return arr.values(self._types[ix].name)
+        return arr.tolist() if isinstance(arr, np.ndarray) else arr
 
     # -- ending slices and finishing
 

@@ -1,0 +1,105 @@
+"""Packed values: text columns written and read as their stored bytes, no object per value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_dataset_support import SLICES, job_fixture, write_slices  # noqa: F401 - the job fixture
+
+from accnb.dataset import DatasetWriter, Packed
+from accnb.errors import DatasetError
+
+
+def packed(values: list[bytes]) -> Packed:
+    return Packed(b"".join(v + b"\0" for v in values), np.cumsum([len(v) + 1 for v in values]))
+
+
+VALUES = {
+    "bytes": [b"a", b"", b"x\0y", b"\xff\xfe", b"long " * 50],
+    "ascii": [b"a", b"", b"plain text", b"~"],
+    "unicode": ["é".encode(), b"", "€ and \U0001f600".encode(), b"z"],
+}
+
+
+@pytest.mark.parametrize("column_type", sorted(VALUES))
+def test_packed_values_read_back_as_written_values_would(job, column_type):
+    raw = VALUES[column_type]
+    as_written = [v if column_type == "bytes" else v.decode() for v in raw]
+    dw = DatasetWriter(columns={"v": column_type}, allow_missing_slices=True)
+    dw.set_slice(0)
+    dw.write_columns({"v": packed(raw)})
+    dw.write_columns({"v": packed(raw[::-1])})
+    ds = dw.finish()
+    assert list(ds.iterate(0, "v")) == as_written + as_written[::-1]
+    assert packed(raw).values(column_type) == as_written
+
+
+@pytest.mark.parametrize(
+    ("data", "ends", "message"),
+    [
+        (b"ab\0cd\0", [2, 6], "each followed by a NUL"),  # an end off its NUL
+        (b"ab\0c\0", [3, 7], "each followed by a NUL"),  # past the data
+        (b"ab\0c\0", [3], "each followed by a NUL"),  # data left over
+        (b"a\0b\0", [4, 2], "each followed by a NUL"),  # not increasing
+        (b"a\0", [0.5], "integers"),
+    ],
+)
+def test_packed_values_that_are_not_packed_as_said_are_refused(job, data, ends, message):
+    dw = DatasetWriter(columns={"v": "bytes"})
+    dw.set_slice(0)
+    with pytest.raises(DatasetError, match=f"Column 'v' of .*{message}"):
+        dw.write_columns({"v": Packed(data, ends)})
+
+
+def test_packed_text_that_does_not_decode_names_its_row(job):
+    dw = DatasetWriter(columns={"a": "ascii", "u": "unicode"})
+    dw.set_slice(0)
+    with pytest.raises(DatasetError, match=r"b'\\xc3\\xa9' for column 'a' .* row 1 .*ASCII"):
+        dw.write_columns({"a": packed([b"x", "é".encode()]), "u": packed([b"x", b"y"])})
+    with pytest.raises(DatasetError, match=r"b'\\xff' for column 'u' .* row 2 .*UTF-8"):
+        dw.write_columns({"a": packed([b"x"] * 3), "u": packed([b"x", b"y", b"\xff"])})
+    int_column = DatasetWriter(name="ints", columns={"n": "int64"})
+    int_column.set_slice(0)
+    with pytest.raises(DatasetError, match="'n' .* int64: they are for bytes, ascii and unicode"):
+        int_column.write_columns({"n": packed([b"1"])})
+
+
+def test_packed_values_split_by_their_hashlabel_as_lists_do(job):
+    keys = [f"k{i}".encode() for i in range(200)]
+    by_list = DatasetWriter(name="by_list", columns={"k": "unicode"}, hashlabel="k")
+    by_list.get_split_write()
+    by_list.write_columns({"k": [k.decode() for k in keys]})
+    by_packed = DatasetWriter(name="by_packed", columns={"k": "unicode"}, hashlabel="k")
+    by_packed.get_split_write()
+    by_packed.write_columns({"k": packed(keys)})
+    a, b = by_list.finish(), by_packed.finish()
+    assert a.lines == b.lines and sum(a.lines) == 200
+    assert all(list(a.iterate(s)) == list(b.iterate(s)) for s in range(SLICES))
+
+
+def test_chunks_line_up_across_columns_and_come_packed_when_asked(job):
+    dw = DatasetWriter()
+    dw.add("n", "int64")
+    dw.add("b", "bytes", none_support=True)
+    rows = [(i, None if i == 7 else b"x\0" if i == 12 else str(i).encode()) for i in range(25)]
+    write_slices(dw, [rows, [], []])
+    ds = dw.finish()
+    numbers = list(ds.column("n").chunks(0, 5))
+    assert numbers == [list(range(a, a + 5)) for a in range(0, 25, 5)]
+    texts = list(ds.column("b").chunks(0, 5, packed=True))
+    assert [type(c).__name__ for c in texts] == ["Packed", "list", "Packed", "Packed", "Packed"]
+    assert [v for c in texts for v in (c if isinstance(c, list) else c.values())] == [
+        b for _, b in rows
+    ]
+    assert list(ds.column("b").chunks(1, 5, packed=True)) == []
+
+
+def test_chunks_of_values_holding_a_nul_check_the_offsets(job):
+    dw = DatasetWriter(columns={"b": "bytes"})
+    write_slices(dw, [[(b"a\0",), (b"b",), (b"c",)], [], []])
+    ds = dw.finish()
+    offsets = np.fromfile(ds.path / "c0.0.offsets", dtype="<i8")
+    offsets[1] += 1
+    offsets.tofile(ds.path / "c0.0.offsets")
+    with pytest.raises(DatasetError, match="do not agree"):
+        list(ds.column("b").chunks(0, 10, packed=True))
