@@ -1,5 +1,3 @@
-from itertools import islice
-
 from accnb import OptionString
 
 description = r"""
@@ -73,11 +71,8 @@ def prepare(job, options, datasets):
 def analysis(sliceno, options, prepare_res):
     for source, dw, names in prepare_res:
         dw.get_split_write()  # write_columns then sends each row where it hashes
-        columns = [source.columns[name].iterate(sliceno) for name in names]
-        while True:
-            chunk = [list(islice(values, CHUNK_ROWS)) for values in columns]
-            if not chunk[0]:
-                break
+        chunks = [source.columns[name].chunks(sliceno, CHUNK_ROWS) for name in names]
+        for chunk in zip(*chunks, strict=True):
             dw.write_columns(dict(zip(names, chunk, strict=True)))
 
 
