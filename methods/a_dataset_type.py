@@ -2,10 +2,12 @@ import codecs
 import json
 import re
 from datetime import date, datetime
-from itertools import compress, islice
+from itertools import compress
+
+import numpy as np
 
 from accnb import DotDict, OptionEnum
-from accnb.dataset import Dataset
+from accnb.dataset import Dataset, Packed
 
 description = r"""
 Convert columns of a dataset chain from bytes, ascii or unicode to other types, as the
@@ -296,33 +298,39 @@ def _convert_default(col, text, converter):
 
 
 def _analysis_one(sliceno, options, prepare_res, part):
-    """Type one dataset's slice a chunk of rows at a time, column by column: a column's
-    chunk goes through one map() unless a value in it needs a decision (None, an empty
-    text for +None, a value that fails), and a chunk is written with write_columns
-    (through the split writer when rehashing)."""
+    """Type one dataset's slice a chunk of rows at a time, column by column. A typed
+    column's chunk comes as its stored bytes (Packed) and is checked and converted at
+    once where its spec allows, else goes through one map(), unless a value in it needs
+    a decision (None, an empty text for +None, a value that fails). A chunk is written
+    with write_columns (through the split writer when rehashing)."""
     converters, defaults = prepare_res.converters, prepare_res.defaults
     source = part.source
     if part.dw is None:
         return source.lines[sliceno], 0, {}
     convs = [converters.get(col) for col in part.outputs]
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
-    columns = [source.columns[src].iterate(sliceno) for src in part.sources]
+    types = [source.columns[src].type for src in part.sources]
+    chunks = [
+        source.columns[src].chunks(sliceno, CHUNK_ROWS, packed=conv is not None)
+        for src, conv in zip(part.sources, convs, strict=True)
+    ]
     if part.rehash:
         part.dw.get_split_write()  # write_columns then sends each row where it hashes
     good = bad = 0
     defaulted = {}
     done = 0  # lines before this chunk
-    while True:
-        chunk = [list(islice(values, CHUNK_ROWS)) for values in columns]
-        if not chunk[0]:
-            break
+    for chunk in zip(*chunks, strict=True):
+        chunk = list(chunk)
+        rows = len(chunk[0])
         texts = {ix: chunk[ix] for ix in typed_ix}
         bad_rows = set()  # filter_bad: rows left out
         failures = []  # (row, ix, error) of the first failure in each column
         for ix in typed_ix:
             col = part.outputs[ix]
             fallback = defaults.get(col, _NO_DEFAULT)
-            chunk[ix], failure = _typed(texts[ix], convs[ix], fallback, options, bad_rows)
+            chunk[ix], failure = _typed(
+                texts[ix], types[ix], convs[ix], fallback, options, bad_rows
+            )
             if fallback is not _NO_DEFAULT and failure:
                 defaulted[col] = defaulted.get(col, 0) + failure
             elif failure:
@@ -330,36 +338,53 @@ def _analysis_one(sliceno, options, prepare_res, part):
         if failures:  # the first in row order, as a row at a time would meet it
             row, ix, e = min(failures, key=lambda f: (f[0], typed_ix.index(f[1])))
             col, conv = part.outputs[ix], convs[ix]
+            text = _values(texts[ix], types[ix])[row]
             raise ValueError(
                 f"dataset_type: column {col!r} of {source}, slice {sliceno} line "
-                f"{done + row + 1}: {texts[ix][row]!r} is not {conv.spec} ({e}). Give "
+                f"{done + row + 1}: {text!r} is not {conv.spec} ({e}). Give "
                 f"defaults={{{col!r}: ...}}, filter_bad=True, or another type"
             )
-        done += len(chunk[0])
+        done += rows
         if bad_rows:
+            bad_texts = [_values(texts[ix], types[ix]) for ix in typed_ix]
             for row in sorted(bad_rows):
-                part.bad_dw.write_list([texts[ix][row] for ix in typed_ix])
-            keep = [row not in bad_rows for row in range(len(chunk[0]))]
-            chunk = [list(compress(values, keep)) for values in chunk]
+                part.bad_dw.write_list([values[row] for values in bad_texts])
+            keep = [row not in bad_rows for row in range(rows)]
+            chunk = [_kept(values, keep) for values in chunk]
             bad += len(bad_rows)
-        good += len(chunk[0])
+        good += rows - len(bad_rows)
         part.dw.write_columns(dict(zip(part.outputs, chunk, strict=True)))
     return good, bad, defaulted
 
 
-def _typed(values, conv, default, options, bad_rows):
+def _values(texts, column_type):
+    """A chunk's values as a list: Packed ones made Python objects."""
+    return texts.values(column_type) if isinstance(texts, Packed) else texts
+
+
+def _kept(values, keep):
+    """The values of the rows to keep (typed values: a list or a numpy array)."""
+    if isinstance(values, np.ndarray):
+        return values[np.array(keep, bool)]
+    return list(compress(values, keep))
+
+
+def _typed(texts, column_type, conv, default, options, bad_rows):
     """(the values converted, what failed). A failing value takes `default` (then what
     failed is how many did), makes its row bad (filter_bad: added to bad_rows, then
     nothing failed), or stops the column (then what failed is (row, error)). None stays
     None; with conv.none an empty text becomes None. A row already bad is skipped (its
-    values are never converted, as in a row loop), so such a chunk goes a value at a time."""
-    if not conv.none and None not in values and not bad_rows:
-        plain = not values or isinstance(values[0], bytes)
-        if plain and conv.convert_many is not None:
-            converted = conv.convert_many(values)
+    values are never converted, as in a row loop), so such a chunk goes a value at a time.
+    The values converted are a list, or from convert_many a numpy array or Packed."""
+    if not conv.none and not bad_rows and conv.convert_many is not None:
+        joined = _joined(texts)
+        if joined is not None:
+            converted = conv.convert_many(joined, len(texts), options.filter_bad)
             if converted is not None:
                 return converted, None
-        raws = values if plain else map(str.encode, values)
+    values = _values(texts, column_type)
+    if not conv.none and not bad_rows and None not in values:
+        raws = values if column_type == "bytes" else map(str.encode, values)
         try:
             return list(map(conv.convert, raws)), None
         except CONVERSION_ERRORS:
@@ -386,6 +411,21 @@ def _typed(values, conv, default, options, bad_rows):
             else:
                 return out, (row, e)
     return out, defaulted or None
+
+
+def _joined(texts):
+    """The texts' bytes (UTF-8 for str), each followed by a NUL, when no text is None or
+    holds a NUL; else None."""
+    if isinstance(texts, Packed):
+        joined = bytes(texts.data)
+    elif texts and isinstance(texts[0], bytes):
+        try:
+            joined = b"\0".join(texts) + b"\0"
+        except TypeError:  # a None
+            return None
+    else:
+        return None
+    return joined if joined.count(0) == len(texts) else None
 
 
 # --- converters
@@ -480,42 +520,196 @@ def _convert_function(col, spec, base, fmt):
 
 
 def _many_function(base, fmt):
-    """convert_many for the commonest specs: every value of a chunk checked at once by
-    one regex over the joined chunk, then converted by a C function (int, float,
-    fromisoformat, decode) that gives what convert gives for that shape; else None."""
+    """convert_many(joined, count, filter_bad) for the commonest specs: `count` values,
+    each followed by a NUL in `joined`, checked at once (by numpy, or one regex) and
+    converted by numpy or a C function (int, float, fromisoformat) to what convert gives
+    for that shape; None when a value is not of that shape."""
     if base in ("int64_10", "int32_10"):
-        high = (1 << (int(base[3:5]) - 1)) - 1
-        return _checked(
-            rb"\s*[+-]?\d+\s*", int, lambda ints: -high - 1 <= min(ints) and max(ints) <= high
-        )
+        return _integers(int(base[3:5]))
     if base == "number":  # whole numbers only (300 digits stay within NUMBER_MAX_BITS)
-        return _checked(rb"\s*[+-]?\d{1,300}\s*", int)
-    if base in ("float64", "float32"):
-        return _checked(rb"[^_\0]*", float)
+        return _checked(_matches(rb"\s*[+-]?\d{1,300}\s*"), int)
+    if base == "float64":
+        return _floats
+    if base == "float32":  # Python floats, rounded to float32 as convert's are
+        return _checked(lambda joined: b"_" not in joined, float)
     if base == "date" and fmt == "%Y-%m-%d":
-        return _checked(rb"\d{4}-\d\d-\d\d", lambda raw: date.fromisoformat(raw.decode()))
+        return _iso_dates
     if base == "datetime" and fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
         shape = rb"\d{4}-\d\d-\d\d" + fmt[8:9].encode() + rb"\d\d:\d\d:\d\d"
-        return _checked(shape, lambda raw: datetime.fromisoformat(raw.decode()))
+        return _checked(_matches(shape), lambda raw: datetime.fromisoformat(raw.decode()))
     if base == "unicode" and fmt in ("utf-8", "utf-8/strict"):
-        return _checked(rb"[^\0]*", bytes.decode)
+        return _utf8
     return None
 
 
-def _checked(shape, convert, fits=None):
-    every = re.compile(rb"(?:" + shape + rb"\0)*")
+def _checked(valid, convert):
+    """convert_many by `convert` on each value, when valid(joined) says they have the
+    shape it takes."""
 
-    def convert_many(values):
-        joined = b"\0".join(values) + b"\0"
-        if joined.count(0) != len(values) or not every.fullmatch(joined):
+    def convert_many(joined, count, filter_bad):
+        if not valid(joined):
             return None
         try:
-            converted = list(map(convert, values))
+            return list(map(convert, joined.split(b"\0")[:-1]))
         except ValueError:  # a shape that does not convert: a value at a time says why
             return None
-        return converted if fits is None or not converted or fits(converted) else None
 
     return convert_many
+
+
+def _matches(shape):
+    every = re.compile(rb"(?:" + shape + rb"\0)*")
+    return lambda joined: every.fullmatch(joined) is not None
+
+
+def _integers(bits):
+    """convert_many for intN_10: numpy reads values that are bare [+-]?\\d{1,18};
+    int() the others of int's shape, when every one of them fits."""
+    high = (1 << (bits - 1)) - 1
+    regex = _matches(rb"\s*[+-]?\d+\s*")
+
+    def convert_many(joined, count, filter_bad):
+        values = _bare_integers(joined)
+        if values is None:
+            if not regex(joined):
+                return None
+            try:
+                values = np.array(list(map(int, joined.split(b"\0")[:-1])), object)
+            except ValueError:
+                return None
+        if len(values) and (values.min() < -high - 1 or values.max() > high):
+            return None
+        return values.astype(np.int64)
+
+    return convert_many
+
+
+def _bare_integers(joined):
+    """The values as int64 when each is [+-]?\\d{1,18} (no spaces); else None."""
+    parts = _bare_parts(joined, b"")
+    if parts is None:
+        return None
+    raw, starts, first, ends, _ = parts
+    digits = ends - first
+    if (digits < 1).any() or (digits > 18).any():
+        return None
+    return _signed(raw, starts, _digits_value(raw, first, ends))
+
+
+def _bare_decimals(joined):
+    """The values as float64 when each is [+-]?\\d*.?\\d* of 1 to 15 digits (no spaces,
+    no exponent): the digits as an integer over a power of ten, a division IEEE rounds
+    as float() rounds the text (both exact); else None."""
+    parts = _bare_parts(joined, b".")
+    if parts is None:
+        return None
+    raw, starts, first, ends, points = parts
+    point = ends  # where each value's fraction starts, less one
+    if points:
+        at = np.flatnonzero(raw == ord("."))
+        owner = np.searchsorted(ends, at)  # the value each point is in
+        if (np.diff(owner) == 0).any():  # two points in one value
+            return None
+        point = ends.copy()
+        point[owner] = at
+    whole, fraction = point - first, ends - np.minimum(point + 1, ends)
+    digits = whole + fraction
+    if (digits < 1).any() or (digits > 15).any():
+        return None
+    fraction_value = _digits_value(raw, np.minimum(point + 1, ends), ends)
+    number = _digits_value(raw, first, point) * 10**fraction + fraction_value
+    return _signed(raw, starts, number / 10.0**fraction)
+
+
+def _bare_parts(joined, also):
+    """(bytes, value starts, first digits, ends, how many of `also`) of values made of
+    digits, a leading sign and `also` only; else None."""
+    rest = joined.translate(None, b"0123456789")  # the NULs, signs and also, if that is all
+    signs = rest.count(b"-") + rest.count(b"+")
+    extra = rest.count(also) if also else 0
+    if len(rest) != rest.count(0) + signs + extra:
+        return None
+    raw = np.frombuffer(joined, np.uint8)
+    ends = np.flatnonzero(raw == 0)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    first = starts
+    if signs:
+        signed = (raw[starts] == ord("-")) | (raw[starts] == ord("+"))
+        if int(signed.sum()) != signs:  # a sign inside a value
+            return None
+        first = starts + signed
+    return raw, starts, first, ends, extra
+
+
+def _digits_value(raw, first, stop):
+    """The int64 of the decimal digits raw[first[i]:stop[i]] (at most 18 of them) for
+    each i: right-aligned in a matrix, one digit a column, times its power of ten."""
+    width = int((stop - first).max())
+    if width <= 0:
+        return np.zeros(len(first), np.int64)
+    at = stop[:, None] - width + np.arange(width)
+    inside = at >= first[:, None]
+    numbers = (raw[np.where(inside, at, 0)].astype(np.int64) - ord("0")) * inside
+    return numbers @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
+
+
+def _signed(raw, starts, values):
+    np.negative(values, out=values, where=raw[starts] == ord("-"))
+    return values
+
+
+def _floats(joined, count, filter_bad):
+    """convert_many for float64: numpy reads plain decimals; float() the other values."""
+    values = _bare_decimals(joined)
+    if values is not None:
+        return values
+    if b"_" in joined:  # float() takes digit grouping, the Accelerator's strtod() does not
+        return None
+    try:
+        return np.fromiter(map(float, joined.split(b"\0")[:-1]), np.float64, count)
+    except ValueError:
+        return None
+
+
+def _utf8(joined, count, filter_bad):
+    """convert_many for unicode:utf-8: valid UTF-8 is written as it is (Packed); a list
+    of str when bad rows may have to be left out."""
+    try:
+        text = joined.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if filter_bad:
+        return text.split("\0")[:-1]
+    return Packed(joined, np.flatnonzero(np.frombuffer(joined, np.uint8) == 0) + 1)
+
+
+_DATE_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]  # of YYYY-MM-DD
+
+
+def _iso_dates(joined, count, filter_bad):
+    """convert_many for date:%Y-%m-%d: when every value is YYYY-MM-DD of a date that
+    exists, the dates as numpy datetime64[D], checked and made by numpy; else None."""
+    if len(joined) != 11 * count:
+        return None
+    text = np.frombuffer(joined, np.uint8).reshape(count, 11)
+    digits = text[:, _DATE_DIGITS].astype(np.int64) - ord("0")
+    if (
+        (digits < 0).any()
+        or (digits > 9).any()
+        or (text[:, [4, 7]] != ord("-")).any()
+        or text[:, 10].any()
+    ):
+        return None
+    year = digits[:, :4] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 4] * 10 + digits[:, 5]
+    day = digits[:, 6] * 10 + digits[:, 7]
+    if (year < 1).any() or (month < 1).any() or (month > 12).any() or (day < 1).any():
+        return None
+    months = (year - 1970) * 12 + month - 1
+    dates = months.astype("M8[M]").astype("M8[D]") + (day - 1)
+    if (dates >= (months + 1).astype("M8[M]").astype("M8[D]")).any():  # past the month's end
+        return None
+    return dates
 
 
 FALSE_TEXTS = frozenset([b"false", b"0", b"f", b"no", b"off", b"nil", b"null", b""])

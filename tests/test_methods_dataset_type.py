@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import random
+import re
 
 import pytest
 
@@ -342,3 +344,111 @@ def test_a_row_left_out_has_its_later_columns_never_converted(wd, imported):
     )
     assert list(job.dataset().iterate(None, ["a", "j"])) == [(1, [1])]
     assert job.load().bad_lines == 1
+
+
+GIVEN = """
+options = dict(chunks=[], kind="bytes")  # [[text]]: each a chunk of slice 0 (bytes: latin-1)
+
+CHUNK_ROWS = 8192  # dataset_type's: each chunk is filled up to it with its first text
+
+def prepare(job, options):
+    dw = job.datasetwriter()
+    dw.add("v", options.kind)
+    return dw
+
+def analysis(sliceno, prepare_res, options):
+    for texts in options.chunks if sliceno == 0 else ():
+        for text in texts + texts[:1] * (CHUNK_ROWS - len(texts)):
+            prepare_res.write(text.encode("latin-1") if options.kind == "bytes" else text)
+"""
+
+
+def _oracle_int(bits):
+    def convert(raw):
+        if not re.fullmatch(rb"\s*[+-]?\d+\s*", raw):
+            raise ValueError(raw)
+        value = int(raw)
+        if not -(1 << (bits - 1)) <= value < 1 << (bits - 1):
+            raise ValueError(raw)
+        return value
+
+    return convert
+
+
+def _oracle_float(raw):
+    if b"_" in raw:
+        raise ValueError(raw)
+    return float(raw)
+
+
+ORACLES = {  # what a value at a time gives, the specs' chunk paths must give the same
+    "int64_10": _oracle_int(64),
+    "int32_10": _oracle_int(32),
+    "float64": _oracle_float,
+    "date:%Y-%m-%d": lambda raw: datetime.datetime.strptime(raw.decode(), "%Y-%m-%d").date(),
+    "unicode:utf-8": lambda raw: raw.decode("utf-8"),
+}
+
+
+def _good(rnd, spec):
+    """Texts that all convert, of the shapes each spec's chunk path takes whole."""
+    if spec.startswith("int"):
+        texts = ["2147483647", "-2147483648", "-0", "+007", "0"]
+        for _ in range(300):
+            digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 9)))
+            texts.append(rnd.choice(["", "", "-", "+"]) + digits)
+        return texts
+    if spec == "float64":
+        texts = ["-0.0", ".5", "5.", "0.1", "-007.250", "999999999999999", ".000000000000001"]
+        for _ in range(300):
+            digits = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(1, 15)))
+            point = rnd.randint(0, len(digits))
+            texts.append(rnd.choice(["", "-", "+"]) + digits[:point] + "." + digits[point:])
+        return texts
+    if spec.startswith("date"):
+        texts = ["2024-02-29", "0001-01-01", "9999-12-31", "2023-12-31", "2000-02-29"]
+        for _ in range(300):
+            year = rnd.choice([1, 1900, 2000, 2023, 2024, 9999])
+            texts.append(f"{year:04d}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}")
+        return texts
+    texts = ["", "a"]
+    for _ in range(300):
+        text = "".join(rnd.choice("aé€\U0001f600 ,") for _ in range(rnd.randint(0, 5)))
+        texts.append(text.encode("utf-8").decode("latin-1"))  # the column holds UTF-8
+    return texts
+
+
+OTHERS = {  # texts the chunk path leaves to a value at a time: good or bad, each alone
+    "int64_10": ["", "-", "+-1", "1-2", " 12 ", "1 2", "0x1f", "\xb2", "123456789012345678",
+                 "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+                 "-9223372036854775809", "0000000000000000000000001"],
+    "int32_10": ["2147483648", "-2147483649", "", "--1", "007 "],
+    "float64": ["", "1_0", "0x1p3", "nan(1)", "1e", "infinity", "1e400", "-", ".", "1.2.3",
+                "-inf", "-nan", " 2.5 ", "1E5", "1.7976931348623157e308", "0.1000000000000000055",
+                "1234567890.1234567", "+-1.5", "1-.5", "69725.102734646869",
+                "411771516204661.09", "252559446.10924834"],
+    "date:%Y-%m-%d": ["2023-02-29", "0000-01-01", "2024-13-01", "2024-00-10", "2024-1-5",
+                      "2024-04-31", "2024/01/01", "2024-01-01 ", "2024-12-32", "1900-02-29"],
+    "unicode:utf-8": ["\xff", "a\xc3", "\xed\xa0\x80", "\xc0\x80"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", sorted(ORACLES))
+def test_chunks_of_every_shape_type_as_a_value_at_a_time_would(wd, spec):
+    """The chunk paths (numpy for bare integers and ISO dates, float() into an array, UTF-8
+    written as it is) against the per-value conversion: a chunk that is all good, which
+    the chunk path takes whole, then chunks each holding one text it does not take."""
+    good = _good(random.Random(spec), spec)
+    chunks = [good] + [[good[0], text] for text in OTHERS[spec]]
+    wd.method("given", GIVEN)
+    source = wd.build("given", chunks=chunks)
+    job = wd.build("dataset_type", source=source, column2type=dict(v=spec), defaults=dict(v=None))
+    want = []
+    for texts in chunks:
+        for text in texts + texts[:1] * (8192 - len(texts)):
+            try:
+                want.append(ORACLES[spec](text.encode("latin-1")))
+            except ValueError:
+                want.append(None)
+    got = list(job.dataset().iterate(0, "v"))
+    assert len(got) == len(want) and [repr(v) for v in got] == [repr(v) for v in want]
