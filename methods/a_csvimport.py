@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 
 from accnb import DotDict, OptionString
-from accnb.dataset import Dataset
+from accnb.dataset import Dataset, Packed
 
 description = r"""
 CSV file to dataset, as the Accelerator's csvimport: every column is bytes (type them
@@ -143,42 +143,52 @@ def prepare(job, options, datasets):
 
 def analysis(sliceno, slices, options, prepare_res):
     """This slice's share of the data lines, every slices-th as they come (skipped lines
-    are dealt apart). Lines come in chunks: a chunk without quotes whose every line has
-    as many fields as there are labels is split at C speed and written column by column."""
+    are dealt apart). The file comes a block of whole lines at a time: a block without
+    quotes whose every line has as many fields as there are labels goes from its bytes to
+    the columns in a few numpy passes; the other lines are split one at a time."""
     p = prepare_res
-    names = list(p.dw.columns)
     counts = DotDict(good=0, bad=0, skipped=0)
     bad_lines = []
     normal = skipped_seen = 0
-    for first, lines, kind in _classified(options, p.syntax, p.label_lines):
+    for first, data, kind in _classified(options, p.syntax, p.label_lines):
         if kind == "skip":
             if skipped_seen % slices == sliceno:
-                p.skipped_dw.write(first, lines[0])
+                p.skipped_dw.write(first, data[0])
                 counts.skipped += 1
             skipped_seen += 1
-        elif kind == "data":
-            start = (sliceno - normal) % slices
-            normal += len(lines)
-            linenos = range(first + start, first + len(lines), slices)
-            mine = lines[start::slices]
-            columns, linenos = _columns(mine, linenos, options, p, counts, bad_lines)
-            if linenos:
-                columns = [columns[ix] for ix in p.keep]
-                if options.lineno_label:
-                    columns.append(list(linenos))
-                p.dw.write_columns(dict(zip(names, columns, strict=True)))
-                counts.good += len(linenos)
+            continue
+        if kind == "label":
+            continue
+        start = (sliceno - normal) % slices
+        if kind == "lines":  # lines between skipped ones, without their newlines
+            block, crlf = (p.syntax.newline or b"\n").join(data), False
+        else:
+            block, crlf = data, p.syntax.newline is None
+        bounds = _field_bounds(block, p.syntax, len(p.labels), crlf)
+        if bounds is not None:
+            starts, ends = (b[start::slices] for b in bounds)
+            _write_fields(block, starts, ends, first + start, slices, options, p)
+            counts.good += len(starts)
+            normal += len(bounds[0])
+            continue
+        lines = data if kind == "lines" else _lines(data, p.syntax.newline)
+        normal += len(lines)
+        linenos = range(first + start, first + len(lines), slices)
+        columns, linenos = _columns(lines[start::slices], linenos, options, p, counts, bad_lines)
+        if linenos:
+            columns = [columns[ix] for ix in p.keep]
+            if options.lineno_label:
+                columns.append(list(linenos))
+            p.dw.write_columns(dict(zip(p.dw.columns, columns, strict=True)))
+            counts.good += len(linenos)
     return counts.good, counts.bad, counts.skipped, bad_lines
 
 
 def _columns(lines, linenos, options, p, counts, bad_lines):
-    """(the fields of the good lines, a list for each label; their line numbers). A bad
-    line goes to the dataset "bad" (allow_bad) or fails the job."""
+    """(the fields of the good lines, a list for each label; their line numbers), a line
+    at a time. A bad line goes to the dataset "bad" (allow_bad) or fails the job."""
     count = len(p.labels)
-    columns = _plain_columns(lines, p.syntax, count)
-    if columns is not None:
-        return columns, linenos
-    rows, good = [], []  # a line at a time: quotes, or a line of another length
+    rows, good = [], []
     for lineno, line in zip(linenos, lines, strict=True):
         fields = _fields(line, p.syntax, count, options.allow_extra_empty, p.labels)
         if not isinstance(fields, str):
@@ -197,25 +207,73 @@ def _columns(lines, linenos, options, p, counts, bad_lines):
     return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in range(count)], good
 
 
-def _plain_columns(lines, syntax, count):
-    """The lines' fields, a list for each label, from one split of the joined lines, when
-    no line holds a quote (with quotes on) and every line has count fields; else None.
-    The lines are joined with the newline, which none of them holds."""
-    joiner, separator = syntax.newline or b"\n", syntax.separator
-    data = joiner.join(lines)
+# --- a block of plain lines, by numpy
+
+
+def _field_bounds(data, syntax, count, crlf):
+    """Where each field of each line of `data` (whole lines) starts and ends: two arrays,
+    a row for each line and a column for each label. None unless no line holds a quote
+    (with quotes on) and every line has count fields. crlf: a \r before a newline is not
+    part of the line."""
     if syntax.quotes and any(q in data for q in syntax.quote_starts):
         return None
-    if separator == joiner:  # one field per line
-        return [list(lines)] if count == 1 else None
     raw = np.frombuffer(data, np.uint8)
-    seps_so_far = np.cumsum(raw == separator[0])
-    line_ends = np.flatnonzero(raw == joiner[0])
-    total = seps_so_far[-1:] if len(raw) else np.zeros(1, seps_so_far.dtype)
-    per_line = np.diff(np.concatenate([seps_so_far[line_ends], total]), prepend=0)
-    if (per_line != count - 1).any():
-        return None
-    fields = data.replace(joiner, separator).split(separator)
-    return [fields[column::count] for column in range(count)]
+    newline = (syntax.newline or b"\n")[0]
+    breaks = np.flatnonzero(raw == newline)
+    line_starts = np.concatenate([[0], breaks + 1])
+    if data.endswith(bytes([newline])):
+        line_starts, last_ends = line_starts[:-1], breaks  # where each line's last field ends
+    else:  # the file's last line, without a newline (a \r there stays in its last field)
+        last_ends = np.append(breaks, len(raw))
+    if crlf and b"\r" in data:  # only \r\n, each \r then ending its line's last field
+        crs = np.flatnonzero(raw == 13)
+        if len(crs) != len(breaks) or len(breaks) != len(last_ends) or (crs != breaks - 1).any():
+            return None
+        last_ends = crs
+    lines = len(last_ends)
+    if syntax.separator[0] == newline:  # one field per line
+        if count != 1:
+            return None
+        seps = np.zeros((lines, 0), np.int64)
+    else:
+        seps = np.flatnonzero(raw == syntax.separator[0])
+        if len(seps) != (count - 1) * lines:
+            return None
+        seps = seps.reshape(lines, count - 1)
+        # count - 1 separators to a line; each line's own when the first is not before
+        # the line's start and the last not after the end of its last field
+        if count > 1 and ((seps[:, 0] < line_starts).any() or (seps[:, -1] > last_ends).any()):
+            return None
+    ends = np.empty((lines, count), np.int64)
+    ends[:, :-1] = seps
+    ends[:, -1] = last_ends
+    starts = np.empty_like(ends)
+    starts[:, 1:] = seps + 1
+    starts[:, 0] = line_starts
+    return starts, ends
+
+
+def _write_fields(data, starts, ends, first_lineno, step, options, p):
+    """Write the lines whose fields start and end there: each kept column gathered from the
+    block's bytes straight into the writer's form (Packed), no Python object per field."""
+    if not len(starts):
+        return
+    raw = np.frombuffer(data + b"\0", np.uint8)  # a byte past the end: a last field's NUL slot
+    columns = [_packed(raw, starts[:, ix], ends[:, ix]) for ix in p.keep]
+    if options.lineno_label:
+        columns.append(np.arange(len(starts), dtype=np.int64) * step + first_lineno)
+    p.dw.write_columns(dict(zip(p.dw.columns, columns, strict=True)))
+
+
+def _packed(raw, starts, ends):
+    """raw[starts[i]:ends[i]] for each i, end to end, each followed by a NUL."""
+    sizes = ends - starts + 1
+    packed_ends = np.cumsum(sizes)
+    index = np.arange(packed_ends[-1], dtype=np.int64)
+    index += np.repeat(starts - packed_ends + sizes, sizes)  # each value's source offset
+    data = raw[index]
+    data[packed_ends - 1] = 0
+    return Packed(data, packed_ends)
 
 
 def synthesis(analysis_res, options):
@@ -278,7 +336,7 @@ def _labels(options, filename, syntax, label_lines):
     from_file = []
     if label_lines:
         for lineno, lines, kind in _classified(options, syntax, label_lines):
-            if kind == "data":
+            if kind in ("block", "lines"):
                 break
             if kind == "skip":
                 continue
@@ -335,41 +393,57 @@ def _open(filename):
     return gzip.open(filename, "rb") if magic == b"\x1f\x8b" else open(filename, "rb")
 
 
-def _line_chunks(fh, newline):
-    """(number of the first line, [lines without their newline]) a chunk of the file at a
-    time. newline None: lines end at \n or \r\n."""
+def _blocks(fh, newline):
+    """(number of the first line, whole lines as the file holds them, newlines included)
+    about a MiB at a time; the file's last line may have no newline."""
+    newline = newline or b"\n"
     rest = b""
     lineno = 1
     for block in iter(lambda: fh.read(1 << 20), b""):
         data = rest + block
-        lines = data.split(newline or b"\n")
-        rest = lines.pop()
-        if newline is None and b"\r\n" in data:
-            lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
-        if lines:
-            yield lineno, lines
-            lineno += len(lines)
+        cut = data.rfind(newline) + 1
+        if cut:
+            yield lineno, data[:cut]
+            lineno += data.count(newline, 0, cut)
+        rest = data[cut:]
     if rest:
-        yield lineno, [rest]
+        yield lineno, rest
+
+
+def _lines(data, newline):
+    """A block's lines without their newlines (newline None: \n, and a \r before it)."""
+    lines = data.split(newline or b"\n")
+    if not lines[-1]:  # after the last newline
+        lines.pop()
+    if newline is None and b"\r\n" in data:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
 
 
 def _classified(options, syntax, label_lines):
-    """(number of the first line, lines, kind) through the file as the Accelerator's
-    reader sees it: skip_lines first, then comments and empty lines ("skip"), then
-    labels ("label"), then "data". A skip or label line comes alone; data lines in runs
-    of consecutive lines."""
+    """(number of the first line, what, kind) through the file as the Accelerator's reader
+    sees it: skip_lines first, then comments and empty lines ("skip"), then labels
+    ("label"), then data. A skip or label line comes alone, as [line]; data comes as
+    blocks of whole lines ("block", their bytes), or as runs of lines ("lines") among
+    lines that are skipped one by one."""
     skip_todo, labels_todo = options.skip_lines, label_lines
     comment = syntax.comment
     one_by_one = bool(comment) or options.skip_empty_lines
+    newline = syntax.newline or b"\n"
     with _open(options.filename) as fh:
-        for first, lines in _line_chunks(fh, syntax.newline):
+        for first, data in _blocks(fh, syntax.newline):
             if not (skip_todo or labels_todo or one_by_one):
-                yield first, lines, "data"
+                yield first, data, "block"
                 continue
+            lines = _lines(data, syntax.newline)
             run_start, run = first, []
             for lineno, line in enumerate(lines, first):
                 if not (skip_todo or labels_todo or one_by_one):  # the rest is data
-                    yield lineno, lines[lineno - first :], "data"
+                    offset = 0
+                    for _ in range(lineno - first):
+                        offset = data.index(newline, offset) + 1
+                    if offset < len(data):
+                        yield lineno, data[offset:], "block"
                     break
                 if skip_todo:
                     skip_todo -= 1
@@ -387,11 +461,11 @@ def _classified(options, syntax, label_lines):
                     run.append(line)
                     continue
                 if run:
-                    yield run_start, run, "data"
+                    yield run_start, run, "lines"
                     run = []
                 yield lineno, [line], kind
             if run:
-                yield run_start, run, "data"
+                yield run_start, run, "lines"
 
 
 # --- splitting a line into fields

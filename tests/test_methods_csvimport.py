@@ -44,6 +44,9 @@ def test_lines_are_dealt_round_robin_over_the_slices(wd, csv):
 def test_crlf_and_a_missing_last_newline(wd, csv):
     ds = wd.build("csvimport", filename=csv("a,b\r\n1,2\r\n3,4")).dataset()
     assert sorted(rows(ds, ["a", "b"])) == [(b"1", b"2"), (b"3", b"4")]
+    # a \r that ends the file is not before a newline: it stays in the last field
+    ds = wd.build("csvimport", filename=csv("a,b\r\n1,2\r\n3,4\r", "cr.csv")).dataset()
+    assert sorted(rows(ds, ["a", "b"])) == [(b"1", b"2"), (b"3", b"4\r")]
 
 
 def test_quoted_fields_hold_separators_and_doubled_quotes(wd, csv):
