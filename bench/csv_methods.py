@@ -26,8 +26,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.accelerator import AcceleratorRun, AcceleratorSession  # noqa: E402
+from bench.table import Figure, Target, fmt  # noqa: E402
 
 JOBS = ("csvimport", "dataset_type", "dataset_hashpart", "dataset_type_hashlabel", "dataset_sort")
+LABELS = {
+    "csvimport": "csvimport",
+    "dataset_type": "dataset_type (int, text, float, date)",
+    "dataset_hashpart": "dataset_hashpart on the int",
+    "dataset_type_hashlabel": "dataset_type with that hashlabel",
+    "dataset_sort": "dataset_sort on the float",
+}
 TYPES = dict(id="int64_10", name="unicode:utf-8", value="float64", date="date:%Y-%m-%d")
 
 # `ax run csvbench` in the Accelerator's project: the same chain, exectimes to TIMES_JSON.
@@ -111,24 +119,65 @@ def accelerator_rep(acc: AcceleratorSession, csv: Path, rep: int) -> dict[str, f
     return json.loads(out.read_text())
 
 
+def measure(reps: int, lines: int, session: AcceleratorSession) -> tuple[list, list, int]:
+    """(accnb's job times per rep, the Accelerator's per rep, the CSV's size), the reps
+    interleaved."""
+    ours: list[dict[str, float]] = []
+    theirs: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "data.csv"
+        make_csv(csv, lines)
+        for rep in range(reps):
+            ours.append(accnb_rep(csv))
+            got = accelerator_rep(session, csv, rep)
+            if got is not None:
+                theirs.append(got)
+        return ours, theirs, csv.stat().st_size
+
+
+def figures(
+    reps: int, accelerator: AcceleratorRun, session: AcceleratorSession, lines: int = 500_000
+) -> list[Figure]:
+    """One figure a job for `python -m bench`: accnb's median job time against the
+    Accelerator's in the same run (no baseline when it is skipped)."""
+    ours, theirs, size = measure(reps, lines, session)
+    caption = f"{lines:,} CSV lines ({size / 1e6:.1f} MB)"
+    res = []
+    for name in JOBS:
+        mine = statistics.median(r[name] for r in ours)
+        other = statistics.median(r[name] for r in theirs) if theirs else None
+        res.append(
+            Figure(
+                f"{LABELS[name]}, {caption}", mine, "s", other,
+                "the Accelerator's exectime, this run" if theirs else accelerator.skipped,
+                [Target("as fast as the Accelerator's method", min_ratio=1.0)],
+                lower_is_better=True,
+                accelerator=f"{fmt(other)} s" if theirs else "-",
+            )
+        )  # fmt: skip
+    res[0].extra["details"] = details(ours, theirs)
+    return res
+
+
+def details(ours: list[dict[str, float]], theirs: list[dict[str, float]]) -> str:
+    rows = [f"- {name}: accnb {_cell(r[name] for r in ours)} s" + (
+        f", the Accelerator {_cell(r[name] for r in theirs)} s" if theirs else ""
+    ) for name in JOBS]  # fmt: skip
+    return (
+        "CSV methods (bench/csv_methods.py), job time per rep, median (min..max):\n\n"
+        + "\n".join(rows)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=500_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--no-accelerator", action="store_true")
     args = parser.parse_args()
-    ours: list[dict[str, float]] = []
-    theirs: list[dict[str, float]] = []
     res = AcceleratorRun(skipped="skipped (--no-accelerator)" if args.no_accelerator else None)
-    with tempfile.TemporaryDirectory() as tmp, AcceleratorSession(res) as acc:
-        csv = Path(tmp) / "data.csv"
-        make_csv(csv, args.lines)
-        size = csv.stat().st_size
-        for rep in range(args.reps):
-            ours.append(accnb_rep(csv))
-            got = accelerator_rep(acc, csv, rep)
-            if got is not None:
-                theirs.append(got)
+    with AcceleratorSession(res) as acc:
+        ours, theirs, size = measure(args.reps, args.lines, acc)
     print(f"{args.lines:,} lines ({size / 1e6:.1f} MB), 2 slices, {args.reps} reps;")
     print("median job time, s (min..max); a ratio above 1: accnb is faster")
     print(f"{'job':24} {'accnb':>20} {'the Accelerator':>20} {'ratio':>7}")
@@ -144,7 +193,8 @@ def main() -> None:
         print(f"the Accelerator: {res.skipped}")
 
 
-def _cell(times: list[float]) -> str:
+def _cell(times) -> str:
+    times = list(times)
     return f"{statistics.median(times):.3f} ({min(times):.2f}..{max(times):.2f})"
 
 

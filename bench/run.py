@@ -15,9 +15,10 @@ makes it when missing. Without it, its fixed figures from
 bench/thumbnails.py joins the run when it exists: with `figures(reps, accelerator, session)`
 returning bench.table.Figure rows, those go into the table (each of its reps also runs the
 Accelerator's `ax run thumbs` in the same AcceleratorSession, when the venv is there);
-otherwise its command line's output is added below the table. bench/gallery.py's page flip
-in a real browser joins the same way (marked skipped, with the reason, when Playwright or
-Chromium is missing).
+otherwise its command line's output is added below the table. bench/csv_methods.py's
+chain of the Accelerator's CSV methods runs in the same session, a figure for each job
+against the Accelerator's own. bench/gallery.py's page flip in a real browser joins the
+same way (marked skipped, with the reason, when Playwright or Chromium is missing).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import PIL  # noqa: E402
 
 import accnb  # noqa: E402
 from accnb.job import WORKDIRS  # noqa: E402
-from bench import datasets  # noqa: E402
+from bench import csv_methods, datasets  # noqa: E402
 from bench.accelerator import AcceleratorRun, AcceleratorSession  # noqa: E402
 from bench.overhead import (  # noqa: E402
     TARGET_NEW_MS,
@@ -229,6 +230,18 @@ def thumbnails(
     return [], text
 
 
+def csv_methods_figures(
+    reps: int, acc: AcceleratorRun, session: AcceleratorSession
+) -> tuple[list[Figure], str]:
+    """bench/csv_methods.py's figures (the Accelerator's CSV methods against accnb's) and
+    their details."""
+    try:
+        got = csv_methods.figures(reps, acc, session)
+    except Exception as e:  # noqa: BLE001 - the other figures of the run still count
+        return [], f"bench/csv_methods.py failed: {type(e).__name__}: {e}"
+    return got, got[0].extra.get("details", "")
+
+
 def gallery(reps: int, acc: AcceleratorRun, quiet_wait: float, say) -> tuple[list[Figure], str]:
     """bench/gallery.py's page-flip figure and its details (a skipped figure without a browser)."""
     from bench import gallery as gallery_bench
@@ -260,7 +273,8 @@ def report(
         "`--with-accelerator` first makes the Accelerator's venv outside the repository so "
         "its figures are measured beside accnb's, see bench/accelerator.py). Each figure has "
         "its own command too: `python bench/overhead.py`, `python bench/datasets.py`, "
-        "`python bench/accelerator.py`, `python bench/gallery.py`. A ratio above 1 means "
+        "`python bench/accelerator.py`, `python bench/csv_methods.py`, `python bench/gallery.py`. "
+        "A ratio above 1 means "
         "accnb is better than the baseline.",
         "",
         f"- date: {info.pop('date')}",
@@ -342,12 +356,18 @@ def main(argv: list[str] | None = None) -> None:
             ax.rep("ds", "--rows", str(args.rows), "--strrows", str(args.strrows))
         say(f"thumbnails ({time.perf_counter() - started:.0f} s)")
         thumb_figures, thumb_text = thumbnails(args.reps, acc, ax)
+        say(f"CSV methods ({time.perf_counter() - started:.0f} s)")
+        csv_figures, csv_text = csv_methods_figures(args.reps, acc, ax)
     say(f"gallery page flips in a browser ({time.perf_counter() - started:.0f} s)")
     gallery_figures, gallery_text = gallery(args.reps, acc, args.quiet_wait, say)
     info["load after"] = load()
     info["quiet"] = "; ".join(quiet)
     figures = (
-        overhead.figures(acc) + datasets.figures(ds.run, acc) + thumb_figures + gallery_figures
+        overhead.figures(acc)
+        + datasets.figures(ds.run, acc)
+        + thumb_figures
+        + csv_figures
+        + gallery_figures
     )
     sections = [
         "## Details",
@@ -357,6 +377,7 @@ def main(argv: list[str] | None = None) -> None:
         if acc.log
         else "",
         f"## Thumbnails (bench/thumbnails.py)\n\n{thumb_text}" if thumb_text else "",
+        f"## CSV methods (bench/csv_methods.py)\n\n{csv_text}" if csv_text else "",
         f"## Gallery (bench/gallery.py)\n\n{gallery_text}" if gallery_text else "",
         f"Whole run: {time.perf_counter() - started:.0f} s.",
     ]
