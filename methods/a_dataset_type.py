@@ -310,10 +310,7 @@ def _analysis_one(sliceno, options, prepare_res, part):
     convs = [converters.get(col) for col in part.outputs]
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
     types = [source.columns[src].type for src in part.sources]
-    chunks = [
-        source.columns[src].chunks(sliceno, CHUNK_ROWS, packed=conv is not None)
-        for src, conv in zip(part.sources, convs, strict=True)
-    ]
+    chunks = [source.columns[src].chunks(sliceno, CHUNK_ROWS, packed=True) for src in part.sources]
     if part.rehash:
         part.dw.get_split_write()  # write_columns then sends each row where it hashes
     good = bad = 0
@@ -350,7 +347,7 @@ def _analysis_one(sliceno, options, prepare_res, part):
             for row in sorted(bad_rows):
                 part.bad_dw.write_list([values[row] for values in bad_texts])
             keep = [row not in bad_rows for row in range(rows)]
-            chunk = [_kept(values, keep) for values in chunk]
+            chunk = [_kept(values, keep, t) for values, t in zip(chunk, types, strict=True)]
             bad += len(bad_rows)
         good += rows - len(bad_rows)
         part.dw.write_columns(dict(zip(part.outputs, chunk, strict=True)))
@@ -362,11 +359,12 @@ def _values(texts, column_type):
     return texts.values(column_type) if isinstance(texts, Packed) else texts
 
 
-def _kept(values, keep):
-    """The values of the rows to keep (typed values: a list or a numpy array)."""
+def _kept(values, keep, column_type):
+    """The values of the rows to keep: a numpy array, or a list (Packed untyped texts
+    made Python objects first)."""
     if isinstance(values, np.ndarray):
         return values[np.array(keep, bool)]
-    return list(compress(values, keep))
+    return list(compress(_values(values, column_type), keep))
 
 
 def _typed(texts, column_type, conv, default, options, bad_rows):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
 from test_dataset_support import SLICES, job_fixture  # noqa: F401 - the job fixture
 
-from accnb.dataset import Dataset, DatasetWriter
+from accnb.dataset import Dataset, DatasetWriter, Packed
 from accnb.dataset.partition import hash_value, slice_of
 from accnb.errors import DatasetError
 
@@ -213,6 +213,84 @@ def test_write_columns_after_asking_for_a_split_writer_splits_as_write_does(job,
     assert by_columns.lines == by_row.lines
     for sliceno in range(SLICES):
         assert list(by_columns.iterate(sliceno)) == list(by_row.iterate(sliceno))
+
+
+MIXED = {  # column type: a value for row i (big integers from row 300 on)
+    "int64": lambda i: i * 3 - 500,
+    "float32": lambda i: i / 4,
+    "number": lambda i: i * 10**17 if i >= 300 and i % 5 == 0 else i / 8 if i % 2 else i,
+    "unicode": lambda i: f"é{i}" * (i % 3),
+    "bytes": lambda i: bytes([i % 256]) * (i % 5),  # a NUL in some
+    "date": lambda i: date(2020, 1, 1) + timedelta(days=i),
+}
+
+
+@pytest.mark.parametrize("hashlabel", ["int64", "unicode", "number", None])
+def test_write_columns_of_every_form_splits_as_write_does(job, hashlabel):
+    """write_columns after get_split_write() cuts the encoded chunk by numpy (fixed values,
+    text bytes, numbers without big integers) and encodes again only numbers that hold
+    big ones: every form of column, with None, lands as row-by-row writes put it."""
+    names = sorted(MIXED)
+    rows = [
+        tuple(None if i % 7 == 3 and name != hashlabel else MIXED[name](i) for name in names)
+        for i in range(600)
+    ]
+
+    def writer(name):
+        dw = DatasetWriter(name=name, hashlabel=hashlabel)
+        for column in names:
+            dw.add(column, column, none_support=True)
+        return dw
+
+    by_row = writer("by_row")
+    write = by_row.get_split_write()
+    for row in rows:
+        write(*row)
+    by_columns = writer("by_columns")
+    by_columns.get_split_write()
+    for a in range(0, 600, 150):
+        columns = dict(zip(names, zip(*rows[a : a + 150], strict=True), strict=True))
+        columns = {name: list(values) for name, values in columns.items()}
+        columns["int64"] = np.ma.MaskedArray(
+            [0 if v is None else v for v in columns["int64"]],
+            mask=[v is None for v in columns["int64"]],
+        )
+        packable = [v.encode() for v in columns["unicode"] if v is not None]
+        if len(packable) == 150:  # (None rows make the chunk a list)
+            columns["unicode"] = Packed(
+                b"".join(v + b"\0" for v in packable), np.cumsum([len(v) + 1 for v in packable])
+            )
+        by_columns.write_columns(columns)
+    a, b = by_row.finish(), by_columns.finish()
+    assert a.lines == b.lines and sum(a.lines) == 600
+    for sliceno in range(SLICES):
+        assert list(b.iterate(sliceno)) == list(a.iterate(sliceno))
+    assert {n: (c.min, c.max) for n, c in a.columns.items()} == {
+        n: (c.min, c.max) for n, c in b.columns.items()
+    }
+
+
+def test_write_columns_splits_packed_text_and_large_values(job):
+    values = [bytes([65 + i]) * (700_000 if i < 3 else i) for i in range(40)]  # 3 written as parts
+    by_row = DatasetWriter(name="by_row", columns={"b": "bytes", "u": "unicode"}, hashlabel="u")
+    write = by_row.get_split_write()
+    for i, v in enumerate(values):
+        write(v, str(i))
+    by_columns = DatasetWriter(
+        name="by_columns", columns={"b": "bytes", "u": "unicode"}, hashlabel="u"
+    )
+    by_columns.get_split_write()
+    keys = [str(i).encode() for i in range(40)]
+    by_columns.write_columns(
+        {
+            "b": values,
+            "u": Packed(b"".join(k + b"\0" for k in keys), np.cumsum([len(k) + 1 for k in keys])),
+        }
+    )
+    a, b = by_row.finish(), by_columns.finish()
+    assert a.lines == b.lines
+    for sliceno in range(SLICES):
+        assert list(b.iterate(sliceno)) == list(a.iterate(sliceno))
 
 
 def test_hashlabel_must_be_a_written_column(job):

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from test_dataset_support import SLICES, job_fixture, write_slices  # noqa: F401 - the job fixture
+from test_dataset_types import DATA
 
 from accnb.dataset import DatasetWriter, Packed
 from accnb.errors import DatasetError
+
+FIXED = {"float64", "float32", "int64", "int32", "bool", "datetime", "date", "time"}
+FIXED |= {"complex64", "complex32"}
 
 
 def packed(values: list[bytes]) -> Packed:
@@ -103,3 +107,36 @@ def test_chunks_of_values_holding_a_nul_check_the_offsets(job):
     offsets.tofile(ds.path / "c0.0.offsets")
     with pytest.raises(DatasetError, match="do not agree"):
         list(ds.column("b").chunks(0, 10, packed=True))
+
+
+@pytest.mark.parametrize("coltype", sorted(DATA))
+def test_packed_chunks_write_back_as_the_values_they_hold(job, coltype):
+    """Every type's chunks as stored (numpy arrays, masked for None; Packed text), written
+    back with write_columns, give the values written: folds and None included."""
+    values = [*DATA[coltype], None] * 5  # 20 rows: chunks of 6 with and without None
+    source = DatasetWriter(name=f"from-{coltype}")
+    source.add("x", coltype, none_support=True)
+    write_slices(source, [[(v,) for v in values[:12]], [(v,) for v in values[3:]], []])
+    source = source.finish()
+    copy = DatasetWriter(name=f"to-{coltype}")
+    copy.add("x", coltype, none_support=True)
+    forms = set()
+    for sliceno in range(SLICES):
+        copy.set_slice(sliceno)
+        for chunk in source.column("x").chunks(sliceno, 3, packed=True):
+            forms.add(type(chunk).__name__)
+            copy.write_columns({"x": chunk})
+    copy = copy.finish()
+    assert copy.lines == source.lines
+    for sliceno in range(SLICES):
+        assert list(copy.iterate(sliceno, "x")) == list(source.iterate(sliceno, "x"))
+    if coltype in ("datetime", "time"):
+        assert [v.fold for v in copy.iterate(0, "x") if v is not None][:3] == [0, 1, 0]
+    if coltype in ("bytes", "ascii", "unicode"):
+        assert forms == {"Packed", "list"}  # a list where a chunk holds a None
+    elif coltype in ("datetime", "time"):
+        assert forms == {"MaskedArray", "list"}  # here every chunk has a None or a fold
+    elif coltype in FIXED:
+        assert forms == {"ndarray", "MaskedArray"}
+    else:
+        assert forms == {"list"}

@@ -227,12 +227,16 @@ class Column:
             return ichain.from_iterable(map(self._slice_iter, range(len(self.dataset.lines))))
         return self._slice_iter(sliceno)
 
-    def chunks(self, sliceno: int, rows: int, packed: bool = False) -> Iterator[list | Packed]:
+    def chunks(self, sliceno: int, rows: int, packed: bool = False) -> Iterator[Any]:
         """The values of slice `sliceno`, `rows` at a time (the last chunk may hold fewer):
-        lists, so that chunks of several columns line up. With packed=True, a chunk of a
-        bytes, ascii or unicode column comes as it is stored, a Packed of its values' bytes
-        (no Python object per value), unless it holds a None."""
+        lists, so that chunks of several columns line up. With packed=True, chunks come as
+        stored where write_columns takes that form back, with no Python object per value:
+        numpy arrays for fixed-width columns (masked where None; a datetime chunk with a
+        fold stays a list), and Packed for bytes, ascii and unicode chunks without None."""
         lines = self.dataset.lines[sliceno]
+        if packed and lines and self._ct.layout == "fixed":
+            yield from self._array_chunks(sliceno, rows)
+            return
         if not (packed and lines and self.type in ("bytes", "ascii", "unicode")):
             values = self._slice_iter(sliceno)
             while chunk := list(islice(values, rows)):
@@ -256,6 +260,21 @@ class Column:
                     raise self._corrupt(sliceno, "values and offsets do not agree")
             yield Packed(chunk, ends)
             _release(data, start, stop)
+
+    def _array_chunks(self, sliceno: int, rows: int) -> Iterator[Any]:
+        ct = self._ct
+        lines = self.dataset.lines[sliceno]
+        stored = np.frombuffer(self._mapped(sliceno, "", lines * ct.itemsize), ct.dtype)
+        arr = ct.to_numpy(stored)
+        flags = self._flags_of(sliceno, lines)
+        for a in range(0, lines, rows):
+            f = None if flags is None else flags[a : a + rows]
+            if f is not None and (f & FOLD).any():
+                yield list(ichain.from_iterable(self._fixed_chunks(stored[a : a + rows], f)))
+            elif f is not None and (f & NONE).any():
+                yield np.ma.MaskedArray(arr[a : a + rows], mask=(f & NONE).astype(bool))
+            else:
+                yield arr[a : a + rows]
 
     def hash_chunks(self, sliceno: int) -> Iterator[np.ndarray]:
         """The hashlabel hash (partition.py) of each row of slice `sliceno`, a chunk at a

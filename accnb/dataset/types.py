@@ -52,6 +52,12 @@ class Fixed:
         self.values = values
         self.flags = flags
 
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, rows: np.ndarray) -> Fixed:
+        return Fixed(self.values[rows], None if self.flags is None else self.flags[rows])
+
 
 class Var:
     """A chunk of a variable-width column: the values with NUL terminators (`data`: joined,
@@ -66,6 +72,23 @@ class Var:
         self.ends = ends
         self.flags = flags
 
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def take(self, rows: np.ndarray) -> Var:
+        """The chunk of rows `rows` (in order): their bytes gathered by numpy."""
+        sizes = np.diff(self.ends, prepend=0)  # each value with its NUL
+        ends = np.cumsum(sizes[rows])
+        flags = None if self.flags is None else self.flags[rows]
+        if isinstance(self.data, list):  # value, NUL, value, NUL, ...
+            return Var(
+                [p for r in rows.tolist() for p in self.data[2 * r : 2 * r + 2]], ends, flags
+            )
+        starts = self.ends[rows] - sizes[rows]
+        index = np.arange(ends[-1] if len(ends) else 0, dtype=np.int64)
+        index += np.repeat(starts - ends + sizes[rows], sizes[rows])
+        return Var(np.frombuffer(self.data, np.uint8)[index], ends, flags)
+
 
 class Numbers:
     """A chunk of a number column: kind per row, 8 payload bytes per row, big integers apart."""
@@ -76,6 +99,9 @@ class Numbers:
         self.kinds = kinds
         self.payload = payload
         self.big = big
+
+    def __len__(self) -> int:
+        return len(self.kinds)
 
 
 def _split_nones(values: list, none_support: bool, filler: Any) -> tuple[list, np.ndarray | None]:

@@ -511,9 +511,11 @@ class DatasetWriter:
                 sub = [list(compress(lst, keep)) for lst in lists]
             self._append(sliceno, self._encode(sub, rows), sub)
 
-    def _append(self, sliceno: int, encs: list, lists: list[list]) -> None:
+    def _append(self, sliceno: int, encs: list, lists: list) -> None:
+        """Append encoded chunks of equal length to slice `sliceno`; `lists` holds the values
+        of number columns (for their minmax and big integers)."""
         out = self._outs[sliceno]
-        n = len(lists[0])
+        n = len(encs[0])
         if not n:
             return
         for ix, enc in enumerate(encs):
@@ -601,32 +603,15 @@ class DatasetWriter:
             raise DatasetError(
                 f"write_columns got columns of different lengths {sorted(n)} for {self}"
             )
-        if self._mode == "split":  # the rows go through the split writer's buffers
-            for ix, (buf, arr) in enumerate(zip(self._buf, arrays, strict=True)):
-                buf.extend(self._values_of(ix, arr))
-            self._flush()
+        self._flush()  # rows write() buffered go first
+        encs, lists = self._encode_columns(arrays)
+        if self._mode == "split":
+            self._append_split(encs, lists)
             return
-        self._flush()
-        encs = []
-        lists: list[Any] = []
-        for ix, (ct, arr) in enumerate(zip(self._types, arrays, strict=True)):
-            try:
-                if ct.layout == "fixed" and isinstance(arr, np.ndarray):
-                    encs.append(ct.from_numpy(arr, self._none[ix]))
-                    lists.append(arr)
-                elif isinstance(arr, Packed):
-                    encs.append(self._from_packed(ix, arr))
-                    lists.append(arr)  # its length is all _append needs of a var column
-                else:
-                    lst = arr.tolist() if isinstance(arr, np.ndarray) else list(arr)
-                    encs.append(ct.encode(lst, self._none[ix]))
-                    lists.append(lst)
-            except BadValue as e:
-                raise self._bad_value(ix, e, e.index) from None
         if self.hashlabel is not None and self._check_hashlabel:
             hix = self._order.index(self.hashlabel)
             if isinstance(lists[hix], Packed):
-                lists[hix] = self._values_of(hix, lists[hix])
+                lists[hix] = self._packed_values(hix, lists[hix])
             ids = hash_encoded(self._types[hix].name, encs[hix], lists[hix]) % np.uint64(
                 self.slices
             )
@@ -639,6 +624,66 @@ class DatasetWriter:
                 )
         self._append(self._sliceno, encs, lists)
         self._rows += n.pop()
+
+    def _encode_columns(self, arrays: list) -> tuple[list, list]:
+        """(encoded chunks, the values as given) of write_columns' columns: numpy arrays of
+        fixed-width columns and Packed text as they are, other values through encode."""
+        encs = []
+        lists: list[Any] = []
+        for ix, (ct, arr) in enumerate(zip(self._types, arrays, strict=True)):
+            try:
+                if ct.layout == "fixed" and isinstance(arr, np.ndarray):
+                    encs.append(ct.from_numpy(arr, self._none[ix]))
+                    lists.append(arr)
+                elif isinstance(arr, Packed):
+                    encs.append(self._from_packed(ix, arr))
+                    lists.append(arr)
+                else:
+                    lst = arr.tolist() if isinstance(arr, np.ndarray) else list(arr)
+                    encs.append(ct.encode(lst, self._none[ix]))
+                    lists.append(lst)
+            except BadValue as e:
+                raise self._bad_value(ix, e, e.index) from None
+        return encs, lists
+
+    def _append_split(self, encs: list, lists: list) -> None:
+        """Each row of an encoded chunk to the slice it hashes to (without a hashlabel, round
+        robin): the chunks are cut by numpy, and only number columns' values by Python."""
+        n = len(encs[0])
+        if self.hashlabel is not None:
+            hix = self._order.index(self.hashlabel)
+            if isinstance(lists[hix], Packed):
+                lists[hix] = self._packed_values(hix, lists[hix])
+        ids = self._target_slices(lists, encs)
+        try:
+            for sliceno in range(self.slices):
+                rows = np.flatnonzero(ids == sliceno)
+                if len(rows) == n:
+                    self._append(sliceno, encs, lists)
+                elif len(rows):
+                    self._append(sliceno, *self._take(encs, lists, rows))
+        except BaseException as e:
+            self._failed = f"an earlier chunk failed ({type(e).__name__}: {e})"
+            raise
+        finally:
+            self._rows += n
+
+    def _take(self, encs: list, lists: list, rows: np.ndarray) -> tuple[list, list]:
+        """The chunk's rows `rows`: a number column's values for its minmax, and its chunk
+        encoded again where it holds big integers."""
+        sub_encs, sub_lists = [], []
+        for ix, (enc, values) in enumerate(zip(encs, lists, strict=True)):
+            if isinstance(enc, Numbers):
+                values = [values[r] for r in rows.tolist()]
+                sub_lists.append(values)
+                if enc.big is None:
+                    sub_encs.append(Numbers(enc.kinds[rows], enc.payload[rows], None))
+                else:
+                    sub_encs.append(self._types[ix].encode(values, self._none[ix]))
+            else:
+                sub_encs.append(enc.take(rows))
+                sub_lists.append(None)  # only number columns' values are used
+        return sub_encs, sub_lists
 
     def _from_packed(self, ix: int, packed: Packed) -> Var:
         ct = self._types[ix]
@@ -654,12 +699,10 @@ class DatasetWriter:
         except ValueError as e:
             raise DatasetError(f"Column {self._order[ix]!r} of {self}: {e}") from None
 
-    def _values_of(self, ix: int, arr: Any) -> Any:
-        """A column given to write_columns as a sequence of Python values."""
-        if isinstance(arr, Packed):
-            self._from_packed(ix, arr)
-            return arr.values(self._types[ix].name)
-        return arr.tolist() if isinstance(arr, np.ndarray) else arr
+    def _packed_values(self, ix: int, packed: Packed) -> list:
+        """A Packed column's values, checked, as Python objects (to hash them)."""
+        self._from_packed(ix, packed)
+        return packed.values(self._types[ix].name)
 
     # -- ending slices and finishing
 
