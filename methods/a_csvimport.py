@@ -161,7 +161,8 @@ def analysis(sliceno, slices, options, prepare_res):
             continue
         start = (sliceno - normal) % slices
         if kind == "lines":  # lines between skipped ones, without their newlines
-            block, crlf = (p.syntax.newline or b"\n").join(data), False
+            newline = p.syntax.newline or b"\n"
+            block, crlf = newline.join(data) + newline, False
         else:
             block, crlf = data, p.syntax.newline is None
         bounds = _field_bounds(block, p.syntax, len(p.labels), crlf)
@@ -226,6 +227,8 @@ def _field_bounds(data, syntax, count, crlf):
     else:  # the file's last line, without a newline (a \r there stays in its last field)
         last_ends = np.append(breaks, len(raw))
     if crlf and b"\r" in data:  # only \r\n, each \r then ending its line's last field
+        if syntax.separator == b"\r":
+            return None
         crs = np.flatnonzero(raw == 13)
         if len(crs) != len(breaks) or len(breaks) != len(last_ends) or (crs != breaks - 1).any():
             return None

@@ -230,3 +230,21 @@ def test_an_empty_label_is_a_bytes_column_like_any_other(wd, csv):
     ds = wd.build("csvimport", filename=csv(",a\n0,x\n1,y\n")).dataset()
     assert {n: c.type for n, c in ds.columns.items()} == {"": "bytes", "a": "bytes"}
     assert sorted(ds.iterate(None, ["", "a"])) == [(b"0", b"x"), (b"1", b"y")]
+
+
+def test_an_empty_line_ending_a_run_between_comments_is_a_line(wd, csv):
+    """Data lines between skipped ones go to numpy joined again: an empty last one counts."""
+    job = wd.build("csvimport", filename=csv("a\n1\n\n#c\n2\n3\n"), comment="#")
+    ds = job.dataset()
+    assert job.load().num_lines == 4
+    assert list(ds.iterate(0, "a")) == [b"1", b"2"] and list(ds.iterate(1, "a")) == [b"", b"3"]
+    with pytest.raises(JobError, match="line 3 .*1 fields, but there are 2 labels"):
+        wd.build("csvimport", filename=csv("a,b\n1,2\n\n#c\n3,4\n", "two.csv"), comment="#")
+
+
+def test_a_carriage_return_separator_in_crlf_lines_is_a_bad_line_not_a_crash(wd, csv):
+    path = csv("a\rb\r\n1\r\n")
+    with pytest.raises(JobError, match="line 2 .*1 fields, but there are 2 labels"):
+        wd.build("csvimport", filename=path, separator="\r")
+    job = wd.build("csvimport", filename=path, separator="\r", allow_bad=True)
+    assert list(job.dataset("bad").iterate(None, ["lineno", "data"])) == [(2, b"1")]
