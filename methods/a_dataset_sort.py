@@ -93,6 +93,12 @@ def prepare(job, options, datasets, slices):
 
 def analysis(sliceno, options, prepare_res):
     dw, chain, names, per_slice = prepare_res
+    if per_slice is None and len(chain) == 1:
+        columns = _sorted_by_numpy(chain[0], names, options, sliceno)
+        if columns is not None:
+            if len(columns[names[0]]):
+                dw.write_columns(columns)
+            return
     if per_slice is None:
         rows = list(chain.iterate(sliceno, names))
         # the sort columns are in the rows already: no second reading of them
@@ -107,6 +113,33 @@ def analysis(sliceno, options, prepare_res):
 
 def synthesis(prepare_res):
     return prepare_res[0].finish().lines
+
+
+def _sorted_by_numpy(ds, names, options, sliceno):
+    """The slice's columns in sorted order, by numpy: when every sort column is a number,
+    date or time array without None, a stable argsort of them, every column then taken in
+    that order as stored (numpy arrays, Packed text; other values as lists). Else None."""
+    keys = []
+    for col in options.sort_columns:
+        key = ds.columns[col].numpy(sliceno)
+        if np.ma.isMaskedArray(key) or key.dtype.kind not in "biufmM":
+            return None
+        keys.append(np.where(np.isnan(key), np.inf, key) if key.dtype.kind == "f" else key)
+    if options.sort_order == "descending":  # stable: equal keys keep their order
+        n = len(keys[0])
+        order = (n - 1 - np.lexsort([k[::-1] for k in reversed(keys)]))[::-1]
+    else:
+        order = np.lexsort(keys[::-1])  # the last key is lexsort's first
+    rows = max(ds.lines[sliceno], 1)
+    columns = {}
+    for name in names:
+        chunk = next(ds.columns[name].chunks(sliceno, rows, packed=True), [])
+        if isinstance(chunk, list):
+            chunk = [chunk[i] for i in order.tolist()]
+        else:
+            chunk = chunk.take(order)  # an array, or Packed
+        columns[name] = chunk
+    return columns
 
 
 def _order(chain, options, values_of):

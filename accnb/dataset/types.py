@@ -77,17 +77,21 @@ class Var:
 
     def take(self, rows: np.ndarray) -> Var:
         """The chunk of rows `rows` (in order): their bytes gathered by numpy."""
-        sizes = np.diff(self.ends, prepend=0)  # each value with its NUL
-        ends = np.cumsum(sizes[rows])
         flags = None if self.flags is None else self.flags[rows]
         if isinstance(self.data, list):  # value, NUL, value, NUL, ...
-            return Var(
-                [p for r in rows.tolist() for p in self.data[2 * r : 2 * r + 2]], ends, flags
-            )
-        starts = self.ends[rows] - sizes[rows]
-        index = np.arange(ends[-1] if len(ends) else 0, dtype=np.int64)
-        index += np.repeat(starts - ends + sizes[rows], sizes[rows])
-        return Var(np.frombuffer(self.data, np.uint8)[index], ends, flags)
+            parts = [p for r in rows.tolist() for p in self.data[2 * r : 2 * r + 2]]
+            return Var(parts, np.cumsum(np.diff(self.ends, prepend=0)[rows]), flags)
+        return Var(*_gathered(self.data, self.ends, rows), flags)
+
+
+def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes, ends) of the values at `rows` of NUL-terminated values `data` ending at
+    `ends`, in that order: one numpy gather."""
+    sizes = np.diff(ends, prepend=0)[rows]  # each value with its NUL
+    new_ends = np.cumsum(sizes)
+    index = np.arange(new_ends[-1] if len(new_ends) else 0, dtype=np.int64)
+    index += np.repeat(ends[rows] - new_ends, sizes)
+    return np.frombuffer(data, np.uint8)[index], new_ends
 
 
 class Numbers:
@@ -145,6 +149,10 @@ class Packed:
 
     def __len__(self) -> int:
         return len(self.ends)
+
+    def take(self, rows: Any) -> Packed:
+        """The values at `rows` (indexes, any order, repeats allowed), gathered by numpy."""
+        return Packed(*_gathered(self.data, self.ends, np.asarray(rows, np.int64)))
 
     def values(self, column_type: str = "bytes") -> list:
         """The values as Python objects, bytes or (for ascii and unicode) str."""
