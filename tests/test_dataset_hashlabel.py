@@ -268,6 +268,34 @@ def test_write_columns_of_every_form_splits_as_write_does(job, hashlabel):
     assert {n: (c.min, c.max) for n, c in a.columns.items()} == {
         n: (c.min, c.max) for n, c in b.columns.items()
     }
+    # a flags file only in the slices that got a None (or a fold)
+    assert {n: c._flags for n, c in a.columns.items()} == {
+        n: c._flags for n, c in b.columns.items()
+    }
+
+
+def test_a_slice_that_gets_no_none_gets_no_flags_file(job):
+    rows = [(1, None, None), (2, b"x", 2.0), (3, b"y", 3.0), (4, b"z", 4.0)]
+
+    def writer(name):
+        dw = DatasetWriter(name=name, hashlabel="k")
+        dw.add("k", "int64")
+        dw.add("v", "bytes", none_support=True)
+        dw.add("f", "float64", none_support=True)
+        return dw
+
+    by_row = writer("by_row")
+    write = by_row.get_split_write()
+    for row in rows:
+        write(*row)
+    by_columns = writer("by_columns")
+    by_columns.get_split_write()
+    by_columns.write_columns({name: [r[ix] for r in rows] for ix, name in enumerate("kvf")})
+    a, b = by_row.finish(), by_columns.finish()
+    assert [len(a.columns[n]._flags) for n in "vf"] == [1, 1]  # the None row's slice only
+    assert {n: c._flags for n, c in a.columns.items()} == {
+        n: c._flags for n, c in b.columns.items()
+    }
 
 
 def test_write_columns_splits_packed_text_and_large_values(job):

@@ -56,7 +56,7 @@ class Fixed:
         return len(self.values)
 
     def take(self, rows: np.ndarray) -> Fixed:
-        return Fixed(self.values[rows], None if self.flags is None else self.flags[rows])
+        return Fixed(self.values[rows], _flags_of(self.flags, rows))
 
 
 class Var:
@@ -77,11 +77,19 @@ class Var:
 
     def take(self, rows: np.ndarray) -> Var:
         """The chunk of rows `rows` (in order): their bytes gathered by numpy."""
-        flags = None if self.flags is None else self.flags[rows]
+        flags = _flags_of(self.flags, rows)
         if isinstance(self.data, list):  # value, NUL, value, NUL, ...
             parts = [p for r in rows.tolist() for p in self.data[2 * r : 2 * r + 2]]
             return Var(parts, np.cumsum(np.diff(self.ends, prepend=0)[rows]), flags)
         return Var(*_gathered(self.data, self.ends, rows), flags)
+
+
+def _flags_of(flags: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """The rows' flags, or None when none is set (no flags file for a slice without)."""
+    if flags is None:
+        return None
+    flags = flags[rows]
+    return flags if flags.any() else None
 
 
 def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
