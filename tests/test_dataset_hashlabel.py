@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
-from test_dataset_support import SLICES, job_fixture  # noqa: F401 - the job fixture
+from test_dataset_support import SLICES, job_fixture, packed  # noqa: F401 - the job fixture
 
-from accnb.dataset import Dataset, DatasetWriter, Packed
+from accnb.dataset import Dataset, DatasetWriter
 from accnb.dataset.partition import hash_value, slice_of
 from accnb.errors import DatasetError
 
@@ -215,6 +215,27 @@ def test_write_columns_after_asking_for_a_split_writer_splits_as_write_does(job,
         assert list(by_columns.iterate(sliceno)) == list(by_row.iterate(sliceno))
 
 
+def split_both_ways(writer, rows: list[tuple], chunks: list[dict]) -> None:
+    """The rows through a split writer a row at a time, and `chunks` (the same rows as
+    columns) through write_columns after get_split_write(): the two datasets must be the
+    same, down to min, max and which slices have a flags file."""
+    by_row = writer("by_row")
+    write = by_row.get_split_write()
+    for row in rows:
+        write(*row)
+    by_columns = writer("by_columns")
+    by_columns.get_split_write()
+    for columns in chunks:
+        by_columns.write_columns(columns)
+    a, b = by_row.finish(), by_columns.finish()
+    assert a.lines == b.lines and sum(a.lines) == len(rows)
+    for sliceno in range(SLICES):
+        assert list(b.iterate(sliceno)) == list(a.iterate(sliceno))
+    for name, column in a.columns.items():
+        other = b.columns[name]
+        assert (column.min, column.max, column._flags) == (other.min, other.max, other._flags)
+
+
 MIXED = {  # column type: a value for row i (big integers from row 300 on)
     "int64": lambda i: i * 3 - 500,
     "float32": lambda i: i / 4,
@@ -235,6 +256,14 @@ def test_write_columns_of_every_form_splits_as_write_does(job, hashlabel):
         tuple(None if i % 7 == 3 and name != hashlabel else MIXED[name](i) for name in names)
         for i in range(600)
     ]
+    chunks = []
+    for a in range(0, 600, 150):
+        columns = {name: [row[ix] for row in rows[a : a + 150]] for ix, name in enumerate(names)}
+        ints = columns["int64"]
+        columns["int64"] = np.ma.MaskedArray([v or 0 for v in ints], mask=[v is None for v in ints])
+        if None not in columns["unicode"]:  # (None rows make the chunk a list)
+            columns["unicode"] = packed([v.encode() for v in columns["unicode"]])
+        chunks.append(columns)
 
     def writer(name):
         dw = DatasetWriter(name=name, hashlabel=hashlabel)
@@ -242,36 +271,7 @@ def test_write_columns_of_every_form_splits_as_write_does(job, hashlabel):
             dw.add(column, column, none_support=True)
         return dw
 
-    by_row = writer("by_row")
-    write = by_row.get_split_write()
-    for row in rows:
-        write(*row)
-    by_columns = writer("by_columns")
-    by_columns.get_split_write()
-    for a in range(0, 600, 150):
-        columns = dict(zip(names, zip(*rows[a : a + 150], strict=True), strict=True))
-        columns = {name: list(values) for name, values in columns.items()}
-        columns["int64"] = np.ma.MaskedArray(
-            [0 if v is None else v for v in columns["int64"]],
-            mask=[v is None for v in columns["int64"]],
-        )
-        packable = [v.encode() for v in columns["unicode"] if v is not None]
-        if len(packable) == 150:  # (None rows make the chunk a list)
-            columns["unicode"] = Packed(
-                b"".join(v + b"\0" for v in packable), np.cumsum([len(v) + 1 for v in packable])
-            )
-        by_columns.write_columns(columns)
-    a, b = by_row.finish(), by_columns.finish()
-    assert a.lines == b.lines and sum(a.lines) == 600
-    for sliceno in range(SLICES):
-        assert list(b.iterate(sliceno)) == list(a.iterate(sliceno))
-    assert {n: (c.min, c.max) for n, c in a.columns.items()} == {
-        n: (c.min, c.max) for n, c in b.columns.items()
-    }
-    # a flags file only in the slices that got a None (or a fold)
-    assert {n: c._flags for n, c in a.columns.items()} == {
-        n: c._flags for n, c in b.columns.items()
-    }
+    split_both_ways(writer, rows, chunks)
 
 
 def test_a_slice_that_gets_no_none_gets_no_flags_file(job):
@@ -284,41 +284,20 @@ def test_a_slice_that_gets_no_none_gets_no_flags_file(job):
         dw.add("f", "float64", none_support=True)
         return dw
 
-    by_row = writer("by_row")
-    write = by_row.get_split_write()
-    for row in rows:
-        write(*row)
-    by_columns = writer("by_columns")
-    by_columns.get_split_write()
-    by_columns.write_columns({name: [r[ix] for r in rows] for ix, name in enumerate("kvf")})
-    a, b = by_row.finish(), by_columns.finish()
-    assert [len(a.columns[n]._flags) for n in "vf"] == [1, 1]  # the None row's slice only
-    assert {n: c._flags for n, c in a.columns.items()} == {
-        n: c._flags for n, c in b.columns.items()
-    }
+    chunk = {name: [row[ix] for row in rows] for ix, name in enumerate("kvf")}
+    split_both_ways(writer, rows, [chunk])
+    assert [len(Dataset("t-1/by_row").columns[n]._flags) for n in "vf"] == [1, 1]
 
 
 def test_write_columns_splits_packed_text_and_large_values(job):
     values = [bytes([65 + i]) * (700_000 if i < 3 else i) for i in range(40)]  # 3 written as parts
-    by_row = DatasetWriter(name="by_row", columns={"b": "bytes", "u": "unicode"}, hashlabel="u")
-    write = by_row.get_split_write()
-    for i, v in enumerate(values):
-        write(v, str(i))
-    by_columns = DatasetWriter(
-        name="by_columns", columns={"b": "bytes", "u": "unicode"}, hashlabel="u"
-    )
-    by_columns.get_split_write()
-    keys = [str(i).encode() for i in range(40)]
-    by_columns.write_columns(
-        {
-            "b": values,
-            "u": Packed(b"".join(k + b"\0" for k in keys), np.cumsum([len(k) + 1 for k in keys])),
-        }
-    )
-    a, b = by_row.finish(), by_columns.finish()
-    assert a.lines == b.lines
-    for sliceno in range(SLICES):
-        assert list(b.iterate(sliceno)) == list(a.iterate(sliceno))
+    keys = [str(i) for i in range(40)]
+
+    def writer(name):
+        return DatasetWriter(name=name, columns={"b": "bytes", "u": "unicode"}, hashlabel="u")
+
+    chunk = {"b": values, "u": packed([k.encode() for k in keys])}
+    split_both_ways(writer, list(zip(values, keys, strict=True)), [chunk])
 
 
 def test_hashlabel_must_be_a_written_column(job):

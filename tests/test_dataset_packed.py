@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_dataset_support import SLICES, job_fixture, write_slices  # noqa: F401 - the job fixture
+from test_dataset_support import SLICES, job_fixture, packed, write_slices  # noqa: F401 - the job fixture
 from test_dataset_types import DATA
 
 from accnb.dataset import DatasetWriter, Packed
@@ -12,10 +12,6 @@ from accnb.errors import DatasetError
 
 FIXED = {"float64", "float32", "int64", "int32", "bool", "datetime", "date", "time"}
 FIXED |= {"complex64", "complex32"}
-
-
-def packed(values: list[bytes]) -> Packed:
-    return Packed(b"".join(v + b"\0" for v in values), np.cumsum([len(v) + 1 for v in values]))
 
 
 VALUES = {

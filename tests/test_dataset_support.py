@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from accnb import current
-from accnb.dataset import writer
+from accnb.dataset import Packed, writer
 
 SLICES = 3
 
@@ -79,3 +80,8 @@ def write_slices(dw: writer.DatasetWriter, rows_per_slice: list[list[tuple]]) ->
         dw.set_slice(sliceno)
         for row in rows:
             dw.write(*row)
+
+
+def packed(values: list[bytes]) -> Packed:
+    """Byte values as write_columns takes them packed: end to end, each with its NUL."""
+    return Packed(b"".join(v + b"\0" for v in values), np.cumsum([len(v) + 1 for v in values]))
