@@ -35,6 +35,7 @@ options = {
 datasets = ("source", "previous")
 
 UNSORTABLE = ("json", "pickle", "complex64", "complex32")
+CHUNK_ROWS = 8192  # rows written at a time when sorting across slices
 
 
 def prepare(job, options, datasets, slices):
@@ -99,15 +100,16 @@ def analysis(sliceno, options, prepare_res):
             if len(columns[names[0]]):
                 dw.write_columns(columns)
             return
-    if per_slice is None:
-        rows = list(chain.iterate(sliceno, names))
-        # the sort columns are in the rows already: no second reading of them
-        order = _order(chain, options, lambda col: map(itemgetter(names.index(col)), rows))
-        rows = map(rows.__getitem__, order)
-    else:
-        rows = _take(chain, names, per_slice[sliceno])
+    if per_slice is not None:
+        columns = dict(zip(names, _take(chain, names, per_slice[sliceno]), strict=True))
+        for a in range(0, len(per_slice[sliceno]), CHUNK_ROWS):
+            dw.write_columns({name: c[a : a + CHUNK_ROWS] for name, c in columns.items()})
+        return
+    rows = list(chain.iterate(sliceno, names))
+    # the sort columns are in the rows already: no second reading of them
+    order = _order(chain, options, lambda col: map(itemgetter(names.index(col)), rows))
     write = dw.write_list
-    for row in rows:
+    for row in map(rows.__getitem__, order):
         write(row)
 
 
@@ -155,8 +157,9 @@ def _order(chain, options, values_of):
 
 
 def _take(chain, names, wanted):
-    """The rows at indexes `wanted` of the chain's rows (in slice order), in that order.
-    Each part of the chain (a dataset's slice) reads only the rows wanted from it."""
+    """The columns of the rows at indexes `wanted` of the chain's rows (in slice order), in
+    that order. Each part of the chain (a dataset's slice) reads only the rows wanted from
+    it."""
     wanted = np.asarray(wanted, dtype=np.int64)
     parts = [(ds, sliceno) for ds in chain for sliceno in range(len(ds.lines))]
     starts = np.cumsum([0] + [ds.lines[sliceno] for ds, sliceno in parts])
@@ -172,7 +175,7 @@ def _take(chain, names, wanted):
     position = np.empty_like(grouped)  # where each wanted row is in the columns
     position[grouped] = np.arange(len(grouped))
     position = position.tolist()
-    return zip(*(map(column.__getitem__, position) for column in columns), strict=True)
+    return [list(map(column.__getitem__, position)) for column in columns]
 
 
 def _sortable(kind, none_support, values):
