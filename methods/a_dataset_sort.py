@@ -35,7 +35,7 @@ options = {
 datasets = ("source", "previous")
 
 UNSORTABLE = ("json", "pickle", "complex64", "complex32")
-CHUNK_ROWS = 8192  # rows written at a time when sorting across slices
+CHUNK_ROWS = 8192  # rows written at a time
 
 
 def prepare(job, options, datasets, slices):
@@ -95,10 +95,9 @@ def prepare(job, options, datasets, slices):
 def analysis(sliceno, options, prepare_res):
     dw, chain, names, per_slice = prepare_res
     if per_slice is None and len(chain) == 1:
-        columns = _sorted_by_numpy(chain[0], names, options, sliceno)
-        if columns is not None:
-            if len(columns[names[0]]):
-                dw.write_columns(columns)
+        order = _numpy_order(chain[0], options, sliceno)
+        if order is not None:
+            _write_in_order(dw, chain[0], names, sliceno, order)
             return
     if per_slice is not None:
         columns = dict(zip(names, _take(chain, names, per_slice[sliceno]), strict=True))
@@ -117,10 +116,9 @@ def synthesis(prepare_res):
     return prepare_res[0].finish().lines
 
 
-def _sorted_by_numpy(ds, names, options, sliceno):
-    """The slice's columns in sorted order, by numpy: when every sort column is a number,
-    date or time array without None, a stable argsort of them, every column then taken in
-    that order as stored (numpy arrays, Packed text; other values as lists). Else None."""
+def _numpy_order(ds, options, sliceno):
+    """The slice's rows in sorted order, by a stable numpy lexsort, when every sort column
+    is a number, date or time array without None; else None."""
     keys = []
     for col in options.sort_columns:
         key = ds.columns[col].numpy(sliceno)
@@ -129,19 +127,25 @@ def _sorted_by_numpy(ds, names, options, sliceno):
         keys.append(np.where(np.isnan(key), np.inf, key) if key.dtype.kind == "f" else key)
     if options.sort_order == "descending":  # stable: equal keys keep their order
         n = len(keys[0])
-        order = (n - 1 - np.lexsort([k[::-1] for k in reversed(keys)]))[::-1]
-    else:
-        order = np.lexsort(keys[::-1])  # the last key is lexsort's first
-    rows = max(ds.lines[sliceno], 1)
-    columns = {}
-    for name in names:
-        chunk = next(ds.columns[name].chunks(sliceno, rows, packed=True), [])
-        if isinstance(chunk, list):
-            chunk = [chunk[i] for i in order.tolist()]
-        else:
-            chunk = chunk.take(order)  # an array, or Packed
-        columns[name] = chunk
-    return columns
+        return (n - 1 - np.lexsort([k[::-1] for k in reversed(keys)]))[::-1]
+    return np.lexsort(keys[::-1])  # the last key is lexsort's first
+
+
+def _write_in_order(dw, ds, names, sliceno, order):
+    """Every column of the slice, as stored (numpy arrays, Packed text; other values as
+    lists), written in `order` a chunk at a time."""
+    whole = max(ds.lines[sliceno], 1)
+    columns = {
+        name: next(ds.columns[name].chunks(sliceno, whole, packed=True), []) for name in names
+    }
+    for a in range(0, len(order), CHUNK_ROWS):
+        rows = order[a : a + CHUNK_ROWS]
+        dw.write_columns(
+            {
+                name: [c[i] for i in rows.tolist()] if isinstance(c, list) else c.take(rows)
+                for name, c in columns.items()
+            }
+        )
 
 
 def _order(chain, options, values_of):

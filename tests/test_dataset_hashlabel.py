@@ -289,9 +289,12 @@ def test_a_slice_that_gets_no_none_gets_no_flags_file(job):
     assert [len(Dataset("t-1/by_row").columns[n]._flags) for n in "vf"] == [1, 1]
 
 
-def test_write_columns_splits_packed_text_and_large_values(job):
-    values = [bytes([65 + i]) * (700_000 if i < 3 else i) for i in range(40)]  # 3 written as parts
-    keys = [str(i) for i in range(40)]
+@pytest.mark.parametrize("sizes", [[700_000] * 3 + list(range(37)), [50_000] * 300])
+def test_write_columns_splits_packed_text_and_large_values(job, sizes):
+    """A few big values are written as parts; many are cut by slices of them
+    rather than by a numpy index of every byte (15 MB here)."""
+    values = [bytes([65 + i % 50]) * size for i, size in enumerate(sizes)]
+    keys = [str(i) for i in range(len(values))]
 
     def writer(name):
         return DatasetWriter(name=name, columns={"b": "bytes", "u": "unicode"}, hashlabel="u")

@@ -22,6 +22,7 @@ FOLD = 2  # flag bit: datetime/time with fold=1
 N_NONE, N_INT, N_FLOAT, N_BIG = 0, 1, 2, 3
 NUMBER_MAX_BITS = 1007  # as the Accelerator: integers up to +-(2**1007 - 1)
 WRITEV_VALUES, WRITEV_BYTES = 256, 1 << 20  # a bytes chunk this short and big is not joined
+GATHER_BYTES = 4 << 20  # values gathered by a numpy index (8 bytes a byte) up to this size
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_DATE = date(1970, 1, 1)
@@ -94,10 +95,16 @@ def _flags_of(flags: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
 
 def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(bytes, ends) of the values at `rows` of NUL-terminated values `data` ending at
-    `ends`, in that order: one numpy gather."""
+    `ends`, in that order: one numpy gather, or a join of slices when that is big."""
     sizes = np.diff(ends, prepend=0)[rows]  # each value with its NUL
     new_ends = np.cumsum(sizes)
-    index = np.arange(new_ends[-1] if len(new_ends) else 0, dtype=np.int64)
+    total = int(new_ends[-1]) if len(new_ends) else 0
+    if total > GATHER_BYTES:  # an index is 8 bytes a byte: slices of big values instead
+        view = memoryview(data).cast("B")
+        stops = ends[rows].tolist()
+        parts = [view[stop - size : stop] for stop, size in zip(stops, sizes.tolist(), strict=True)]
+        return np.frombuffer(b"".join(parts), np.uint8), new_ends
+    index = np.arange(total, dtype=np.int64)
     index += np.repeat(ends[rows] - new_ends, sizes)
     return np.frombuffer(data, np.uint8)[index], new_ends
 
