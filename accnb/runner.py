@@ -705,17 +705,27 @@ class ForkExecutor:
         owns = [outputs.pop(str(n)) for n in range(spec.slices)]
         reports = [os.pipe() for _ in owns]
         pids = []
-        for n, own in enumerate(owns):
-            pid = fork()
-            if pid == 0:
-                report_write = reports[n][1]
-                others = [*owns, *(fd for pipe in reports for fd in pipe), *outputs.values()]
-                for fd in others:
-                    if fd not in (own, report_write):
-                        os.close(fd)
-                keep = results is not None
-                child_main(partial(self._slice_process, spec, n, values, own, report_write, keep))
-            pids.append(pid)
+        try:
+            for n, own in enumerate(owns):
+                pid = fork()
+                if pid == 0:
+                    report_write = reports[n][1]
+                    others = [*owns, *(fd for pipe in reports for fd in pipe), *outputs.values()]
+                    for fd in others:
+                        if fd not in (own, report_write):
+                            os.close(fd)
+                    keep = results is not None
+                    child_main(
+                        partial(self._slice_process, spec, n, values, own, report_write, keep)
+                    )
+                pids.append(pid)
+        except BaseException:  # a fork failed: no slice runs on, no pipe stays open
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            for fd in [*owns, *(fd for pipe in reports for fd in pipe)]:
+                os.close(fd)
+            raise
         slices = []
         for n, pid in enumerate(pids):
             os.close(owns[n])

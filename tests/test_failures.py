@@ -248,3 +248,40 @@ def test_a_killed_builder_takes_its_children_along_and_the_next_build_proceeds(
     job = wd.build("orphan", wait=False, relay=lambda part, text: None)
     assert job.load() == "done" and job != unfinished
     assert wd.why_build("orphan").reuses is None  # the unfinished job is never reused
+
+
+def test_a_slice_that_cannot_be_forked_fails_the_job_and_stops_the_others(
+    wd, write_method, tmp_path, monkeypatch
+):
+    """The job process forks slice 0, then forking slice 1 fails (as when the system is
+    out of processes): slice 0 is stopped, and the job fails naming the error."""
+    from accnb import runner
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    write_method(
+        "waits",
+        f"""
+        import os, time
+        def analysis(sliceno):
+            open(os.path.join({str(pids)!r}, str(os.getpid())), "w").close()
+            time.sleep(60)
+    """,
+    )
+    forks = []
+    real_fork = runner.fork
+
+    def fork():
+        forks.append(None)  # the caller's fork of the job process is the first
+        if len(forks) == 3:
+            while not list(pids.iterdir()):  # slice 0 has started
+                time.sleep(0.01)
+            raise OSError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(runner, "fork", fork)
+    started = time.monotonic()
+    with pytest.raises(JobError, match="Resource temporarily unavailable"):
+        wd.build("waits")
+    assert time.monotonic() - started < 30
+    assert len(pids_in(pids)) == 1 and not any(alive(pid) for pid in pids_in(pids))
