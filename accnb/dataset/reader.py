@@ -162,11 +162,6 @@ class Column:
         flags: np.ndarray | None,
         ct: Any,
     ) -> Iterator[list]:
-        """The values a chunk at a time. A chunk that splits at its NULs into exactly its
-        rows' values checks itself: chunks run end to end from offset 0 to the file's
-        checked size, each ending at a NUL where the next begins, so its values are the
-        ones written. Only the others (a value holding a NUL, a damaged file) need the
-        offsets checked row by row."""
         n = len(offsets) - 1
         a = released = 0
         while a < n:
@@ -176,14 +171,9 @@ class Column:
                 b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
             start, stop = int(offsets[a]), int(offsets[b])
             chunk = data[start:stop]
+            ends = self._checked_ends(sliceno, chunk, offsets[a : b + 1] - start)
             try:
-                values = ct.decode_split(chunk, b - a)
-                if values is None:
-                    o = offsets[a : b + 1] - start
-                    ends = o[1:] - 1
-                    if (o[1:] <= o[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends).any():
-                        raise self._corrupt(sliceno, "values and offsets do not agree")
-                    values = ct.decode_each(chunk, o[:-1], ends)
+                values = ct.decode(chunk, np.concatenate([[0], ends[:-1]]), ends - 1)
             except (UnicodeDecodeError, ValueError) as e:
                 raise self._corrupt(sliceno, f"undecodable value ({e})") from None
             if flags is not None:
@@ -194,6 +184,15 @@ class Column:
                 _release(data, released, stop)
                 released = stop
             a = b
+
+    def _checked_ends(self, sliceno: int, chunk: Any, offsets: np.ndarray) -> np.ndarray:
+        """Where each value of a chunk ends, past its NUL (offsets less the chunk's start),
+        once checked: increasing, and a NUL at each end. A damaged file (a value holding
+        a NUL can hide a shifted offset from a split) is an error, never shifted values."""
+        ends = offsets[1:]
+        if (ends <= offsets[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends - 1).any():
+            raise self._corrupt(sliceno, "values and offsets do not agree")
+        return ends
 
     def _big_ints(self, sliceno: int, kinds: np.ndarray) -> list[int]:
         count = int((kinds == N_BIG).sum())
@@ -233,6 +232,8 @@ class Column:
         stored where write_columns takes that form back, with no Python object per value:
         numpy arrays for fixed-width columns (masked where None; a datetime chunk with a
         fold stays a list), and Packed for bytes, ascii and unicode chunks without None."""
+        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+            raise ValueError(f"chunks: rows must be a whole number above 0, not {rows!r}")
         lines = self.dataset.lines[sliceno]
         if packed and lines and self._ct.layout == "fixed":
             yield from self._array_chunks(sliceno, rows)
@@ -253,12 +254,7 @@ class Column:
                 yield list(ichain.from_iterable(parts))
                 continue
             chunk = data[start:stop]
-            ends = offsets[a + 1 : b + 1] - start
-            if chunk.count(0) != b - a:  # a value holds a NUL: the offsets must agree
-                o = np.concatenate([[0], ends])
-                if (o[1:] <= o[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends - 1).any():
-                    raise self._corrupt(sliceno, "values and offsets do not agree")
-            yield Packed(chunk, ends)
+            yield Packed(chunk, self._checked_ends(sliceno, chunk, offsets[a : b + 1] - start))
             _release(data, start, stop)
 
     def _array_chunks(self, sliceno: int, rows: int) -> Iterator[Any]:
