@@ -7,7 +7,7 @@ import pytest
 from test_dataset_support import SLICES, job_fixture, packed, write_slices  # noqa: F401 - the job fixture
 from test_dataset_types import DATA
 
-from accnb.dataset import DatasetWriter, Packed
+from accnb.dataset import Dataset, DatasetWriter, Packed
 from accnb.errors import DatasetError
 
 FIXED = {"float64", "float32", "int64", "int32", "bool", "datetime", "date", "time"}
@@ -136,3 +136,15 @@ def test_packed_chunks_write_back_as_the_values_they_hold(job, coltype):
         assert forms == {"ndarray", "MaskedArray"}
     else:
         assert forms == {"list"}
+
+
+def test_packed_edges_are_rows_of_nothing_or_clear_errors(job):
+    dw = DatasetWriter(columns={"v": "unicode"}, allow_missing_slices=True)
+    dw.set_slice(0)
+    dw.write_columns({"v": Packed(b"", [])})  # no rows, as [] is
+    with pytest.raises(DatasetError, match="bytes-like .*not str"):
+        dw.write_columns({"v": Packed("a\0", [2])})
+    dw.write_columns({"v": Packed(bytearray(b"a\0"), [2])})
+    assert list(dw.finish().iterate(0, "v")) == ["a"]
+    with pytest.raises(ValueError, match="rows must be a whole number above 0, not 0"):
+        next(Dataset("t-1").column("v").chunks(0, 0, packed=True))

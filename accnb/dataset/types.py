@@ -57,7 +57,7 @@ class Fixed:
         return len(self.values)
 
     def take(self, rows: np.ndarray) -> Fixed:
-        return Fixed(self.values[rows], _flags_of(self.flags, rows))
+        return Fixed(self.values[rows], _flags_at(self.flags, rows))
 
 
 class Var:
@@ -78,14 +78,14 @@ class Var:
 
     def take(self, rows: np.ndarray) -> Var:
         """The chunk of rows `rows` (in order): their bytes gathered by numpy."""
-        flags = _flags_of(self.flags, rows)
+        flags = _flags_at(self.flags, rows)
         if isinstance(self.data, list):  # value, NUL, value, NUL, ...
             parts = [p for r in rows.tolist() for p in self.data[2 * r : 2 * r + 2]]
-            return Var(parts, np.cumsum(np.diff(self.ends, prepend=0)[rows]), flags)
+            return Var(parts, np.cumsum(_sizes(self.ends, rows)), flags)
         return Var(*_gathered(self.data, self.ends, rows), flags)
 
 
-def _flags_of(flags: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+def _flags_at(flags: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     """The rows' flags, or None when none is set (no flags file for a slice without)."""
     if flags is None:
         return None
@@ -93,10 +93,16 @@ def _flags_of(flags: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     return flags if flags.any() else None
 
 
+def _sizes(ends: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The byte sizes (NUL included) of the values at `rows`: the cost of the rows asked
+    for, not of every value (a sorted slice is taken a chunk of rows at a time)."""
+    return ends[rows] - np.where(rows > 0, ends[rows - 1], 0)
+
+
 def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(bytes, ends) of the values at `rows` of NUL-terminated values `data` ending at
     `ends`, in that order: one numpy gather, or a join of slices when that is big."""
-    sizes = np.diff(ends, prepend=0)[rows]  # each value with its NUL
+    sizes = _sizes(ends, rows)
     new_ends = np.cumsum(sizes)
     total = int(new_ends[-1]) if len(new_ends) else 0
     if total > GATHER_BYTES:  # an index is 8 bytes a byte: slices of big values instead
@@ -161,6 +167,8 @@ class Packed:
     def __init__(self, data: Any, ends: Any) -> None:
         self.data = data
         self.ends = np.asarray(ends)
+        if not self.ends.size:  # [] is float64 to numpy
+            self.ends = self.ends.astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.ends)
@@ -176,7 +184,7 @@ class Packed:
         return TYPES[column_type].decode(bytes(self.data), starts, ends - 1)
 
     def __repr__(self) -> str:
-        return f"Packed({len(self)} values, {len(memoryview(self.data).cast('B'))} bytes)"
+        return f"<Packed: {len(self.ends)} values>"
 
 
 class ColumnType:
@@ -452,7 +460,13 @@ class BlobType(ColumnType):
             raise ValueError(
                 f"Packed values are for bytes, ascii and unicode columns, not {self.name}"
             )
-        raw = np.frombuffer(packed.data, np.uint8)
+        try:
+            raw = np.frombuffer(packed.data, np.uint8)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "Packed data must be bytes-like (bytes, bytearray, a contiguous uint8 array), "
+                f"not {type(packed.data).__name__}"
+            ) from None
         ends = packed.ends
         if ends.ndim != 1 or ends.dtype.kind not in "iu":
             raise ValueError(

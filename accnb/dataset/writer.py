@@ -700,8 +700,7 @@ class DatasetWriter:
             raise DatasetError(f"Column {self._order[ix]!r} of {self}: {e}") from None
 
     def _packed_values(self, ix: int, packed: Packed) -> list:
-        """A Packed column's values, checked, as Python objects (to hash them)."""
-        self._from_packed(ix, packed)
+        """A Packed column's values (checked by _encode_columns) as Python objects, to hash."""
         return packed.values(self._types[ix].name)
 
     # -- ending slices and finishing
