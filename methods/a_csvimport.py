@@ -68,6 +68,7 @@ datasets = ("previous",)
 input_directories = ("filename",)
 
 SHOWN_BAD = 10  # synthesis names this many bad lines
+GATHER_BYTES = 4 << 20  # a column's fields in a block gathered by a numpy index up to this
 
 
 def prepare(job, options, datasets):
@@ -269,9 +270,15 @@ def _write_fields(data, starts, ends, first_lineno, step, options, p):
 
 
 def _packed(raw, starts, ends):
-    """raw[starts[i]:ends[i]] for each i, end to end, each followed by a NUL."""
+    """raw[starts[i]:ends[i]] for each i, end to end, each followed by a NUL: by a numpy
+    index of every byte (8 bytes a byte), or past GATHER_BYTES (a line of many MB) by
+    joining slices."""
     sizes = ends - starts + 1
     packed_ends = np.cumsum(sizes)
+    if packed_ends[-1] > GATHER_BYTES:
+        view = memoryview(raw)
+        fields = (view[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
+        return Packed(b"\0".join(fields) + b"\0", packed_ends)
     index = np.arange(packed_ends[-1], dtype=np.int64)
     index += np.repeat(starts - packed_ends + sizes, sizes)  # each value's source offset
     data = raw[index]
