@@ -431,8 +431,9 @@ def _joined(texts):
 
 class Converter:
     """One column2type spec: the accnb column type, None for empty texts, convert(bytes),
-    and for some specs convert_many(list of bytes): the same values a chunk at a time, or
-    None when a value is not of the plain shape it handles."""
+    and for some specs convert_many(joined, count, filter_bad): the same values a chunk at
+    a time (a list, a numpy array or Packed), or None when a value is not of the plain
+    shape it handles."""
 
     def __init__(self, spec, type, none, convert, convert_many=None):
         self.spec = spec
