@@ -171,9 +171,10 @@ class Column:
                 b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
             start, stop = int(offsets[a]), int(offsets[b])
             chunk = data[start:stop]
-            ends = self._checked_ends(sliceno, chunk, offsets[a : b + 1] - start)
+            o = offsets[a : b + 1] - start
+            self._check_offsets(sliceno, chunk, o)
             try:
-                values = ct.decode(chunk, np.concatenate([[0], ends[:-1]]), ends - 1)
+                values = ct.decode(chunk, o[:-1], o[1:] - 1)
             except (UnicodeDecodeError, ValueError) as e:
                 raise self._corrupt(sliceno, f"undecodable value ({e})") from None
             if flags is not None:
@@ -185,14 +186,13 @@ class Column:
                 released = stop
             a = b
 
-    def _checked_ends(self, sliceno: int, chunk: Any, offsets: np.ndarray) -> np.ndarray:
-        """Where each value of a chunk ends, past its NUL (offsets less the chunk's start),
-        once checked: increasing, and a NUL at each end. A damaged file (a value holding
-        a NUL can hide a shifted offset from a split) is an error, never shifted values."""
+    def _check_offsets(self, sliceno: int, chunk: Any, offsets: np.ndarray) -> None:
+        """A chunk's offsets (less its start) must increase, with a NUL before each: a
+        damaged file (a value holding a NUL can hide a shifted offset from a split) is an
+        error, never shifted values."""
         ends = offsets[1:]
         if (ends <= offsets[:-1]).any() or np.frombuffer(chunk, np.uint8).take(ends - 1).any():
             raise self._corrupt(sliceno, "values and offsets do not agree")
-        return ends
 
     def _big_ints(self, sliceno: int, kinds: np.ndarray) -> list[int]:
         count = int((kinds == N_BIG).sum())
@@ -254,7 +254,9 @@ class Column:
                 yield list(ichain.from_iterable(parts))
                 continue
             chunk = data[start:stop]
-            yield Packed(chunk, self._checked_ends(sliceno, chunk, offsets[a : b + 1] - start))
+            o = offsets[a : b + 1] - start
+            self._check_offsets(sliceno, chunk, o)
+            yield Packed(chunk, o[1:])
             _release(data, start, stop)
 
     def _array_chunks(self, sliceno: int, rows: int) -> Iterator[Any]:
@@ -295,8 +297,7 @@ class Column:
                     b = a + HASH_CHUNK_ROWS
                     yield hash_encoded(ct.name, Numbers(kinds[a:b], payload[a:b], None), [])
                 return
-        values = self._slice_iter(sliceno)
-        while chunk := list(islice(values, CHUNK_ROWS)):
+        for chunk in self.chunks(sliceno, CHUNK_ROWS):
             yield np.fromiter(map(hash_value, chunk), np.uint64, len(chunk))
 
     def take(self, sliceno: int, rows: Sequence[int] | np.ndarray) -> list:

@@ -565,10 +565,8 @@ class BlobType(ColumnType):
     def decode(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
         """Values of one chunk: `chunk` holds them all, value i is chunk[starts[i]:ends[i]]."""
         values = self.decode_split(chunk, len(starts))
-        return self.decode_each(chunk, starts, ends) if values is None else values
-
-    def decode_each(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray) -> list:
-        """decode, a value at a time: for values holding a NUL, or too big to split."""
+        if values is not None:
+            return values
         parts = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
         if self.name not in ("bytes", "pickle"):
             encoding = "ascii" if self.name == "ascii" else "utf-8"
