@@ -462,7 +462,9 @@ class DatasetWriter:
             f"in dataset {self}, row {self._rows + row} written: {e.reason}"
         )
 
-    def _target_slices(self, lists: list[list], encs: list | None) -> np.ndarray:
+    def _target_slices(self, lists: list, encs: list | None) -> np.ndarray:
+        """Each row's slice: where its hashlabel value hashes to, else round robin. A Packed
+        hashlabel column in `lists` is replaced by its values (to hash, and to name)."""
         n = len(lists[0])
         if self.hashlabel is None:
             ids = (np.arange(n) + self._rr) % self.slices
@@ -470,6 +472,8 @@ class DatasetWriter:
             return ids
         ix = self._order.index(self.hashlabel)
         ct = self._types[ix]
+        if isinstance(lists[ix], Packed):  # (checked when encoded) its values, to hash
+            lists[ix] = lists[ix].values(ct.name)
         if encs is None:
             try:
                 enc = ct.encode(lists[ix], self._none[ix])
@@ -609,18 +613,14 @@ class DatasetWriter:
             self._append_split(encs, lists)
             return
         if self.hashlabel is not None and self._check_hashlabel:
-            hix = self._order.index(self.hashlabel)
-            if isinstance(lists[hix], Packed):
-                lists[hix] = self._packed_values(hix, lists[hix])
-            ids = hash_encoded(self._types[hix].name, encs[hix], lists[hix]) % np.uint64(
-                self.slices
-            )
+            ids = self._target_slices(lists, encs)
             wrong = ids != self._sliceno
             if wrong.any():
                 r = int(np.argmax(wrong))
+                value = lists[self._order.index(self.hashlabel)][r]
                 raise DatasetError(
                     f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = "
-                    f"{lists[hix][r]!r}, which belongs in slice {ids[r]}, not {self._sliceno}"
+                    f"{value!r}, which belongs in slice {ids[r]}, not {self._sliceno}"
                 )
         self._append(self._sliceno, encs, lists)
         self._rows += n.pop()
@@ -650,10 +650,6 @@ class DatasetWriter:
         """Each row of an encoded chunk to the slice it hashes to (without a hashlabel, round
         robin): the chunks are cut by numpy, and only number columns' values by Python."""
         n = len(encs[0])
-        if self.hashlabel is not None:
-            hix = self._order.index(self.hashlabel)
-            if isinstance(lists[hix], Packed):
-                lists[hix] = self._packed_values(hix, lists[hix])
         ids = self._target_slices(lists, encs)
         try:
             for sliceno in range(self.slices):
@@ -698,10 +694,6 @@ class DatasetWriter:
             raise self._bad_value(ix, e, e.index) from None
         except ValueError as e:
             raise DatasetError(f"Column {self._order[ix]!r} of {self}: {e}") from None
-
-    def _packed_values(self, ix: int, packed: Packed) -> list:
-        """A Packed column's values (checked by _encode_columns) as Python objects, to hash."""
-        return packed.values(self._types[ix].name)
 
     # -- ending slices and finishing
 
