@@ -530,7 +530,7 @@ def _many_function(base, fmt):
     if base == "float64":
         return _floats
     if base == "float32":  # Python floats, rounded to float32 as convert's are
-        return _checked(lambda joined: b"_" not in joined, float)
+        return _by_float
     if base == "date" and fmt == "%Y-%m-%d":
         return _iso_dates
     if base == "datetime" and fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
@@ -565,17 +565,15 @@ def _integers(bits):
     """convert_many for intN_10: numpy reads values that are bare [+-]?\\d{1,18};
     int() the others of int's shape, when every one of them fits."""
     high = (1 << (bits - 1)) - 1
-    regex = _matches(rb"\s*[+-]?\d+\s*")
+    by_int = _checked(_matches(rb"\s*[+-]?\d+\s*"), int)
 
     def convert_many(joined, count, filter_bad):
         values = _bare_integers(joined)
         if values is None:
-            if not regex(joined):
+            values = by_int(joined, count, filter_bad)
+            if values is None:
                 return None
-            try:
-                values = np.array(list(map(int, joined.split(b"\0")[:-1])), object)
-            except ValueError:
-                return None
+            values = np.array(values, object)
         if len(values) and (values.min() < -high - 1 or values.max() > high):
             return None
         return values.astype(np.int64)
@@ -611,11 +609,12 @@ def _bare_decimals(joined):
             return None
         point = ends.copy()
         point[owner] = at
-    whole, fraction = point - first, ends - np.minimum(point + 1, ends)
+    after = np.minimum(point + 1, ends)  # where each fraction starts
+    whole, fraction = point - first, ends - after
     digits = whole + fraction
     if (digits < 1).any() or (digits > 15).any():
         return None
-    fraction_value = _digits_value(raw, np.minimum(point + 1, ends), ends)
+    fraction_value = _digits_value(raw, after, ends)
     number = _digits_value(raw, first, point) * 10**fraction + fraction_value
     return _signed(raw, starts, number / 10.0**fraction)
 
@@ -657,17 +656,18 @@ def _signed(raw, starts, values):
     return values
 
 
+# float() takes digit grouping, the Accelerator's strtod() does not
+_by_float = _checked(lambda joined: b"_" not in joined, float)
+
+
 def _floats(joined, count, filter_bad):
     """convert_many for float64: numpy reads plain decimals; float() the other values."""
     values = _bare_decimals(joined)
-    if values is not None:
-        return values
-    if b"_" in joined:  # float() takes digit grouping, the Accelerator's strtod() does not
-        return None
-    try:
-        return np.fromiter(map(float, joined.split(b"\0")[:-1]), np.float64, count)
-    except ValueError:
-        return None
+    if values is None:
+        values = _by_float(joined, count, filter_bad)
+        if values is not None:
+            values = np.array(values, np.float64)
+    return values
 
 
 def _utf8(joined, count, filter_bad):
