@@ -68,7 +68,6 @@ datasets = ("previous",)
 input_directories = ("filename",)
 
 SHOWN_BAD = 10  # synthesis names this many bad lines
-GATHER_BYTES = 4 << 20  # a column's fields in a block gathered by a numpy index up to this
 
 
 def prepare(job, options, datasets):
@@ -262,28 +261,10 @@ def _write_fields(data, starts, ends, first_lineno, step, options, p):
     block's bytes straight into the writer's form (Packed), no Python object per field."""
     if not len(starts):
         return
-    raw = np.frombuffer(data + b"\0", np.uint8)  # a byte past the end: a last field's NUL slot
-    columns = [_packed(raw, starts[:, ix], ends[:, ix]) for ix in p.keep]
+    columns = [Packed.of_ranges(data, starts[:, ix], ends[:, ix]) for ix in p.keep]
     if options.lineno_label:
         columns.append(np.arange(len(starts), dtype=np.int64) * step + first_lineno)
     p.dw.write_columns(dict(zip(p.dw.columns, columns, strict=True)))
-
-
-def _packed(raw, starts, ends):
-    """raw[starts[i]:ends[i]] for each i, end to end, each followed by a NUL: by a numpy
-    index of every byte (8 bytes a byte), or past GATHER_BYTES (a line of many MB) by
-    joining slices."""
-    sizes = ends - starts + 1
-    packed_ends = np.cumsum(sizes)
-    if packed_ends[-1] > GATHER_BYTES:
-        view = memoryview(raw)
-        fields = (view[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
-        return Packed(b"\0".join(fields) + b"\0", packed_ends)
-    index = np.arange(packed_ends[-1], dtype=np.int64)
-    index += np.repeat(starts - packed_ends + sizes, sizes)  # each value's source offset
-    data = raw[index]
-    data[packed_ends - 1] = 0
-    return Packed(data, packed_ends)
 
 
 def synthesis(analysis_res, options):

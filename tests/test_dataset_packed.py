@@ -148,3 +148,11 @@ def test_packed_edges_are_rows_of_nothing_or_clear_errors(job):
     assert list(dw.finish().iterate(0, "v")) == ["a"]
     with pytest.raises(ValueError, match="rows must be a whole number above 0, not 0"):
         next(Dataset("t-1").column("v").chunks(0, 0, packed=True))
+
+
+def test_packed_of_ranges_gathers_byte_ranges_of_a_buffer():
+    data = b"ab,cd\nef"
+    got = Packed.of_ranges(data, [0, 3, 6, 6], [2, 5, 8, 6])  # the last field ends the data
+    assert got.values() == [b"ab", b"cd", b"ef", b""] and list(got.ends) == [3, 6, 9, 10]
+    assert Packed.of_ranges(b"", [0], [0]).values() == [b""]
+    assert len(Packed.of_ranges(b"x", [], [])) == 0

@@ -99,20 +99,12 @@ def _sizes(ends: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return ends[rows] - np.where(rows > 0, ends[rows - 1], 0)
 
 
-def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _gathered(data: Any, ends: np.ndarray, rows: np.ndarray) -> tuple[Any, np.ndarray]:
     """(bytes, ends) of the values at `rows` of NUL-terminated values `data` ending at
-    `ends`, in that order: one numpy gather, or a join of slices when that is big."""
-    sizes = _sizes(ends, rows)
-    new_ends = np.cumsum(sizes)
-    total = int(new_ends[-1]) if len(new_ends) else 0
-    if total > GATHER_BYTES:  # an index is 8 bytes a byte: slices of big values instead
-        view = memoryview(data).cast("B")
-        stops = ends[rows].tolist()
-        parts = [view[stop - size : stop] for stop, size in zip(stops, sizes.tolist(), strict=True)]
-        return np.frombuffer(b"".join(parts), np.uint8), new_ends
-    index = np.arange(total, dtype=np.int64)
-    index += np.repeat(ends[rows] - new_ends, sizes)
-    return np.frombuffer(data, np.uint8)[index], new_ends
+    `ends`, in that order."""
+    stops = ends[rows] - 1  # each value's NUL
+    packed = Packed.of_ranges(data, stops - (_sizes(ends, rows) - 1), stops)
+    return packed.data, packed.ends
 
 
 class Numbers:
@@ -172,6 +164,27 @@ class Packed:
 
     def __len__(self) -> int:
         return len(self.ends)
+
+    @classmethod
+    def of_ranges(cls, data: Any, starts: Any, stops: Any) -> Packed:
+        """data[starts[i]:stops[i]] for each i, end to end, each followed by a NUL: one
+        numpy gather, or past GATHER_BYTES (an index is 8 bytes a byte) a join of slices.
+        `data` is bytes-like; a NUL slot may point one byte past its end."""
+        starts = np.asarray(starts, np.int64)
+        stops = np.asarray(stops, np.int64)
+        sizes = stops - starts + 1
+        ends = np.cumsum(sizes)
+        total = int(ends[-1]) if len(ends) else 0
+        raw = np.frombuffer(data, np.uint8)
+        if total > GATHER_BYTES or not len(raw):
+            view = memoryview(raw)
+            pairs = zip(starts.tolist(), stops.tolist(), strict=True)
+            return cls(b"".join(part for a, b in pairs for part in (view[a:b], b"\0")), ends)
+        index = np.arange(total, dtype=np.int64)
+        index += np.repeat(starts - ends + sizes, sizes)  # each value's source offset
+        out = raw.take(index, mode="clip")
+        out[ends - 1] = 0
+        return cls(out, ends)
 
     def take(self, rows: Any) -> Packed:
         """The values at `rows` (indexes, any order, repeats allowed), gathered by numpy."""
