@@ -720,9 +720,7 @@ class ForkExecutor:
                     )
                 pids.append(pid)
         except BaseException:  # a fork failed: no slice runs on, no pipe stays open
-            for pid in pids:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            _stop(pids)
             for fd in [*owns, *(fd for pipe in reports for fd in pipe)]:
                 os.close(fd)
             raise
@@ -770,7 +768,7 @@ class ForkExecutor:
                 elif fd == s.pidfd:  # it exited without a report
                     _, status = os.waitpid(s.pid, 0)
                     del pending[s.sliceno]
-                    _stop(pending.values())
+                    _stop([p.pid for p in pending.values()])
                     code = os.waitstatus_to_exitcode(status)
                     description = exit_description(f"slice {s.sliceno}", code)
                     promote_slice_failure(spec.path, s.sliceno, description, code < 0)
@@ -820,13 +818,13 @@ class _Slice:
         return self.report_fd, self.pidfd
 
 
-def _stop(slices) -> None:
-    """Another slice failed: kill these, and reap them and the ones that finished."""
-    slices = list(slices)
-    for s in slices:
-        os.kill(s.pid, signal.SIGKILL)
-    for s in slices:
-        os.waitpid(s.pid, 0)
+def _stop(pids: list[int]) -> None:
+    """A slice failed, or could not be forked: kill these slices, and reap them and the
+    ones that finished."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        os.waitpid(pid, 0)
     reap_exited()
 
 
