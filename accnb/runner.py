@@ -77,7 +77,9 @@ def _c_function(name: str) -> Callable[..., int] | None:
 _LIBC = _load_libc()
 _PRCTL = _c_function("prctl")
 _FFLUSH = _c_function("fflush")
+_MALLOPT = _c_function("mallopt")
 _PR_SET_PDEATHSIG = 1
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _SIGKILL, _SIGINT, _SIGTERM, _SIG_DFL = map(
     int, (signal.SIGKILL, signal.SIGINT, signal.SIGTERM, signal.SIG_DFL)
 )
@@ -460,6 +462,20 @@ def become_child(output_fd: int, leader: bool) -> None:
     _signal.signal(_SIGINT, _SIG_DFL)
     _signal.signal(_SIGTERM, _SIG_DFL)
     _redirect_output(output_fd)
+    _keep_freed_memory()
+
+
+def _keep_freed_memory() -> None:
+    """glibc only: reuse memory this process frees instead of handing it back at once.
+
+    By default glibc unmaps a freed block of a few MB, or trims it off the heap, and the
+    next one is faulted in again a zeroed page at a time: a slice of the thumbnailer
+    reading 2.5 MB photos took 25,000 page faults and 0.12-0.23 s outside Pillow, against
+    7,000 and 0.08-0.10 s this way. A job's processes are short-lived, and what they keep
+    is no more than their peak."""
+    if _MALLOPT is not None:
+        _MALLOPT(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest: bigger blocks still map
+        _MALLOPT(_M_TRIM_THRESHOLD, 1 << 30)
 
 
 def _die_with_parent() -> None:

@@ -592,3 +592,31 @@ def test_a_job_shows_the_exact_source_that_made_it_after_the_file_changed(wd, wr
     job = wd.build("sums")
     write_method("sums", SUMS.replace("sum(range", "sum(list(range"))
     assert job.source == textwrap.dedent(SUMS)
+
+
+FREED_MEMORY = """
+import resource
+
+def analysis():
+    def faults_of(make):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        make()
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    def photos():  # 128 MB in values of 2 MB, each written whole, then all freed
+        return [b"x" * (2 << 20) for _ in range(64)]
+
+    return faults_of(photos), faults_of(photos)
+
+def synthesis(analysis_res):
+    return list(analysis_res)
+"""
+
+
+def test_a_slice_reuses_memory_it_freed_instead_of_faulting_it_in_again(wd, write_method):
+    # glibc's default hands big freed blocks back to the system, and the next ones are
+    # faulted in again a page at a time: for a slice reading photos, the cost of a copy.
+    write_method("freed", FREED_MEMORY)
+    for first, again in wd.build("freed").load():
+        assert first > 10_000  # 128 MB of fresh pages, so faults are counted here
+        assert again < first / 20
