@@ -78,8 +78,8 @@ class Job(str):
         try:  # the options as the method saw them (dates as dates); setup.json has the key form
             with open(self.path / OPTIONS, "rb") as fh:
                 setup["options"] = pickle.load(fh)
-        except FileNotFoundError:
-            pass
+        except FileNotFoundError:  # plain values only: the key form is the same
+            setup["options"] = DotDict(setup["options"])
         for name in ("inputs", "datasets", "jobs"):  # params.datasets.source, as the Accelerator
             if isinstance(setup.get(name), dict):
                 setup[name] = DotDict(setup[name])

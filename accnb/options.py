@@ -769,6 +769,12 @@ def _unknown(method: str, name: Any, spec: dict) -> str:
     return f"{method}: unknown option {name!r}{hint}; the options are {known}"
 
 
+def read_back_exactly(options: DotDict) -> bool:
+    """Whether `canonical(options)`, as JSON, reads back equal to `options`, types and all:
+    true when every value is None, a bool, int, float or str."""
+    return all(type(v) in _PLAIN for v in options.values())
+
+
 def canonical(options: DotDict) -> object:
     """The JSON form of normalised options for the reuse key: the same for equal options in
     any process. Keys sorted, tuples as lists, sets sorted, dates, paths and JobWithFile

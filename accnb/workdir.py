@@ -16,7 +16,7 @@ from . import output, runner
 from .errors import MethodError, NoSuchJobError, OptionError, WorkdirError
 from .fingerprint import fingerprint
 from .job import FAILED, OPTIONS, WORKDIRS, Job, list_files
-from .options import DotDict, canonical, check_options
+from .options import DotDict, canonical, check_options, read_back_exactly
 from .output import RelayReporter, Reporter
 from .reuse import BuildPlan, explain, reuse_key
 from .store import FINISHED, SETUP, JobStore, read_json, write_json
@@ -367,8 +367,12 @@ class Workdir:
         """A new job directory for `setup` (which gets its id and start time), and what runs it."""
         datasets, jobs = self._input_objects(m, setup["inputs"])
         setup["started"] = time.time()
-        options_pickle = pickle.dumps(options, pickle.HIGHEST_PROTOCOL)
-        jobid, path = self.store.new_job(setup, {OPTIONS: options_pickle})
+        # Plain options read back from setup.json as they are; others (dates, tuples, ...)
+        # are kept as the method saw them. A file fewer is 0.15-0.3 ms less for a new job.
+        extra = {}
+        if not read_back_exactly(options):
+            extra[OPTIONS] = pickle.dumps(options, pickle.HIGHEST_PROTOCOL)
+        jobid, path = self.store.new_job(setup, extra)
         setup["jobid"] = jobid
         params = DotDict(
             jobid=jobid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import textwrap
 import time
@@ -442,6 +443,7 @@ def test_a_job_runs_in_its_own_folder_so_relative_files_land_there(wd, write_met
 
 
 LISTS = """
+import datetime
 import os
 import textwrap
 options = dict(directory="")
@@ -620,3 +622,24 @@ def test_a_slice_reuses_memory_it_freed_instead_of_faulting_it_in_again(wd, writ
     for first, again in wd.build("freed").load():
         assert first > 10_000  # 128 MB of fresh pages, so faults are counted here
         assert again < first / 20
+
+
+DATED = """
+from datetime import date
+
+options = dict(n=1, day=date(2020, 1, 1))
+
+def synthesis(options):
+    return options.n
+"""
+
+
+def test_params_give_options_as_the_method_saw_them_with_or_without_a_pickle(wd, write_method):
+    write_method("sums", SUMS)
+    plain = wd.build("sums", n=3)
+    assert not (plain.path / ".options.pickle").exists()  # setup.json's form reads back
+    assert plain.params.options.n == 3 and type(plain.params.options.n) is int
+    write_method("dated", DATED)
+    dated = wd.build("dated", day="2021-02-03")
+    assert (dated.path / ".options.pickle").exists()
+    assert dated.params.options.day == datetime.date(2021, 2, 3)
