@@ -55,7 +55,16 @@ from .job import FAILED, OUTPUT, RESULT, CurrentJob
 from .method import Method
 from .output import Reporter
 from .results import AnalysisResults, slice_result_name
-from .store import read_json, write_all, write_direct, write_json
+from .store import (
+    FINISHED,
+    make_pending,
+    pending,
+    read_json,
+    write_all,
+    write_direct,
+    write_json,
+    write_pending,
+)
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
@@ -174,12 +183,14 @@ def run(spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None]) -
     for _, write_end in pipes.values():
         os.close(write_end)
     try:
+        make_pending(spec.path / RESULT, spec.path / FINISHED)
         while_starting()
         report = _relay_until_reported(
             pid, {p: r for p, (r, _) in pipes.items()}, report_read, spec.path, reporter
         )
     except BaseException as e:  # an interrupt, or a reporter that failed: stop the job
         _kill_job(pid)
+        _remove_pending(spec.path)
         interrupted = isinstance(e, KeyboardInterrupt)
         why = "the build was interrupted" if interrupted else f"the caller failed: {e}"
         record_failure(
@@ -187,17 +198,26 @@ def run(spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None]) -
         )
         raise
     if not report:
+        _remove_pending(spec.path)
         _, status = os.waitpid(pid, 0)
         raise _job_error(spec, os.waitstatus_to_exitcode(status))
     _exiting.append(pid)
     timings, result = marshal.loads(_report_body(report))
     if result:
-        write_direct(spec.path / RESULT, result)
+        write_pending(spec.path / RESULT, result)
+    else:  # None, or saved by the job process (large)
+        pending(spec.path / RESULT).unlink(missing_ok=True)
     timings["total"] = time.time() - started
     return timings
 
 
 # --- the caller's side
+
+
+def _remove_pending(job_path: Path) -> None:
+    """A failed job keeps no empty result or post.json waiting to be written."""
+    for name in (RESULT, FINISHED):
+        pending(job_path / name).unlink(missing_ok=True)
 
 
 def fork() -> int:

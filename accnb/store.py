@@ -167,7 +167,7 @@ class JobStore:
 
     def commit(self, jobid: str, key: str, method: str, post: dict[str, Any]) -> None:
         """Mark a job finished (post.json, by atomic rename) and publish it in the index."""
-        write_json(self.path / jobid / FINISHED, post)
+        write_pending(self.path / jobid / FINISHED, json_bytes(post))
         # `accnb gc` replaces the index under its flock: append to the one that is there.
         fd = flock_current(self._index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
@@ -234,6 +234,26 @@ def write_direct(path: Path | str, data: bytes) -> None:
         write_all(fd, data)
     finally:
         os.close(fd)
+
+
+def pending(path: Path) -> Path:
+    """The hidden name a job's result or post.json is written under, then renamed from."""
+    return path.with_name(f".{path.name}.pending")
+
+
+def make_pending(*paths: Path) -> None:
+    """Create these files, empty, under their pending names, while the job runs: creating a
+    file in a new job directory costs 0.15-0.3 ms, which finishing the job then saves."""
+    for path in paths:
+        write_direct(pending(path), b"")
+
+
+def write_pending(path: Path, data: bytes) -> None:
+    """Write `path` through its pending file (made before, or now) and a rename, so that
+    readers see all of it or nothing."""
+    staged = pending(path)
+    write_direct(staged, data)
+    os.rename(staged, path)
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -643,3 +643,33 @@ def test_params_give_options_as_the_method_saw_them_with_or_without_a_pickle(wd,
     dated = wd.build("dated", day="2021-02-03")
     assert (dated.path / ".options.pickle").exists()
     assert dated.params.options.day == datetime.date(2021, 2, 3)
+
+
+RESULT_OF_SIZE = """
+options = dict(size=0, fail=False)
+
+def synthesis(options):
+    if options.fail:
+        raise ValueError("asked to fail")
+    return None if options.size < 0 else b"r" * options.size
+"""
+
+
+@pytest.mark.parametrize("size", [-1, 10, 2 << 20])  # None, sent to the caller, saved by the job
+def test_a_finished_job_holds_its_result_and_no_file_waiting_to_be_written(wd, write_method, size):
+    write_method("sized", RESULT_OF_SIZE)
+    job = wd.build("sized", size=size)
+    names = sorted(os.listdir(job.path))
+    assert names == (
+        ["post.json", "setup.json"] if size < 0 else ["post.json", "result.pickle", "setup.json"]
+    )
+    if size >= 0:
+        assert job.load() == b"r" * size
+
+
+def test_a_failed_job_holds_no_file_waiting_to_be_written(wd, write_method):
+    write_method("sized", RESULT_OF_SIZE)
+    with pytest.raises(JobError):
+        wd.build("sized", size=1, fail=True)
+    (failed,) = [p for p in wd.path.iterdir() if (p / "FAILED.json").exists()]
+    assert [n for n in os.listdir(failed) if n.startswith(".")] == []
