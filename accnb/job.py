@@ -223,15 +223,30 @@ class CurrentJob(Job):
 
 
 def list_files(path: Path) -> list[str]:
-    """Files a method wrote: everything but accnb's own entries and hidden files."""
-    found = []
-    for root, dirs, names in os.walk(path):
-        rel = Path(root).relative_to(path)
-        top = rel == Path(".")
-        if top:
-            dirs[:] = [d for d in dirs if d not in RESERVED and not d.startswith(".")]
-        for name in names:
-            if top and ((name in RESERVED and name != RESULT) or name.startswith(".")):
-                continue
-            found.append(str(rel / name))
+    """Files a method wrote: everything but accnb's own entries and hidden files.
+
+    (os.scandir, not os.walk and pathlib, which took 0.2 ms of a 9 ms trivial build.)"""
+    found: list[str] = []
+    _add_files(str(path), "", found)
     return sorted(found)
+
+
+def _add_files(folder: str, prefix: str, found: list[str]) -> None:
+    """As os.walk would: unreadable folders are skipped, symlinked ones not entered."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if not prefix and (name.startswith(".") or name in RESERVED):
+                    if is_dir or name != RESULT:  # accnb's own, or hidden
+                        continue
+                if not is_dir:
+                    found.append(prefix + name)
+                elif not entry.is_symlink():
+                    _add_files(entry.path, f"{prefix}{name}/", found)
+    except OSError:
+        pass

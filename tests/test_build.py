@@ -673,3 +673,19 @@ def test_a_failed_job_holds_no_file_waiting_to_be_written(wd, write_method):
         wd.build("sized", size=1, fail=True)
     (failed,) = [p for p in wd.path.iterdir() if (p / "FAILED.json").exists()]
     assert [n for n in os.listdir(failed) if n.startswith(".")] == []
+
+
+def test_the_files_of_a_job_leave_out_accnbs_own_and_hidden_ones_at_the_top(tmp_path):
+    from accnb.job import list_files
+
+    for name in ["setup.json", "post.json", "result.pickle", ".hidden", "kept.txt",
+                 "sub/.kept_below", "sub/deeper/x", "datasets/d/col", "OUTPUT/0",
+                 "FAILED.json/inside", "target/in_link"]:  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "linked").symlink_to(tmp_path / "target")  # a folder link is not entered
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert list_files(tmp_path) == [
+        "dangling", "kept.txt", "result.pickle", "sub/.kept_below", "sub/deeper/x",
+        "target/in_link",
+    ]  # fmt: skip
