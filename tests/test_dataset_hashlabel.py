@@ -131,21 +131,27 @@ def test_hashcheck_tells_if_a_value_belongs_here(job):
         assert {slice_of(v, SLICES) for v in ds.iterate(sliceno, "up")} == {sliceno}
 
 
-def test_enable_hash_discard_drops_rows_of_other_slices(job):
-    DatasetWriter(columns={"up": "int64", "down": "int64"}, hashlabel="down")
+@pytest.mark.parametrize("typ", ["int64", "number"])
+@pytest.mark.parametrize("how", ["write", "write_columns"])
+def test_enable_hash_discard_drops_rows_of_other_slices(job, how, typ):
+    DatasetWriter(columns={"up": typ, "down": typ}, hashlabel="down")
     job.prepare_done()
 
     def analysis(sliceno):
         dw = DatasetWriter()
         dw.enable_hash_discard()
-        for up, down in ALL_DATA:
-            dw.write(down, up)
+        if how == "write":
+            for up, down in ALL_DATA:
+                dw.write(down, up)  # columns= are sorted: down, then up
+        else:
+            ups, downs = zip(*ALL_DATA, strict=True)
+            dw.write_columns({"up": np.array(ups), "down": list(downs)})
 
     job.analysis(analysis)
     job.synthesis_done()
     ds = Dataset("t-1")
     assert sorted(ds.iterate(None, ("up", "down"))) == ALL_DATA
-    assert list(ds.iterate(None)) == list(split_written("check", "int64", "down").iterate(None))
+    assert list(ds.iterate(None)) == list(split_written("check", typ, "down").iterate(None))
 
 
 def test_iterating_with_the_wrong_hashlabel_is_an_error(job):

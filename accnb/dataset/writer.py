@@ -494,17 +494,20 @@ class DatasetWriter:
             wrong = ids != sliceno
             if wrong.any():
                 if not self._discard_wrong:
-                    r = int(np.argmax(wrong))
-                    value = lists[self._order.index(self.hashlabel)][r]
-                    raise DatasetError(
-                        f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = "
-                        f"{value!r}, which belongs in slice {ids[r]}, not {sliceno}: write it "
-                        "there, or call enable_hash_discard() to drop such rows"
-                    )
+                    raise self._wrong_slice(lists, ids, wrong)
                 keep = (~wrong).tolist()
                 lists = [list(compress(lst, keep)) for lst in lists]
                 encs = self._encode(lists)
         self._append(sliceno, encs, lists)
+
+    def _wrong_slice(self, lists: list, ids: np.ndarray, wrong: np.ndarray) -> DatasetError:
+        r = int(np.argmax(wrong))
+        value = lists[self._order.index(self.hashlabel)][r]
+        return DatasetError(
+            f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = {value!r}, "
+            f"which belongs in slice {ids[r]}, not {self._sliceno}: write it there, or call "
+            "enable_hash_discard() to drop such rows"
+        )
 
     def _flush_split(self, lists: list[list]) -> None:
         ids = self._target_slices(lists, None)
@@ -620,12 +623,9 @@ class DatasetWriter:
             ids = self._target_slices(lists, encs)
             wrong = ids != self._sliceno
             if wrong.any():
-                r = int(np.argmax(wrong))
-                value = lists[self._order.index(self.hashlabel)][r]
-                raise DatasetError(
-                    f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = "
-                    f"{value!r}, which belongs in slice {ids[r]}, not {self._sliceno}"
-                )
+                if not self._discard_wrong:
+                    raise self._wrong_slice(lists, ids, wrong)
+                encs, lists = self._take(encs, lists, np.flatnonzero(~wrong))
         self._append(self._sliceno, encs, lists)
         self._rows += n.pop()
 
