@@ -71,9 +71,8 @@ def prepare(job, options, datasets):
 def analysis(sliceno, options, prepare_res):
     for source, dw, names in prepare_res:
         dw.get_split_write()  # write_columns then sends each row where it hashes
-        chunks = [source.columns[name].chunks(sliceno, CHUNK_ROWS, packed=True) for name in names]
-        for chunk in zip(*chunks, strict=True):
-            dw.write_columns(dict(zip(names, chunk, strict=True)))
+        for chunk in source.chunks(sliceno, names, CHUNK_ROWS, packed=True):
+            dw.write_columns(chunk)
 
 
 def synthesis(prepare_res):

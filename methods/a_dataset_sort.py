@@ -5,6 +5,7 @@ from operator import itemgetter
 import numpy as np
 
 from accnb import OptionEnum, OptionString
+from accnb.dataset import Packed
 
 description = r"""
 Stable sort a dataset chain on one or more columns, as the Accelerator's dataset_sort.
@@ -35,7 +36,8 @@ options = {
 datasets = ("source", "previous")
 
 UNSORTABLE = ("json", "pickle", "complex64", "complex32")
-CHUNK_ROWS = 8192  # rows written at a time
+CHUNK_ROWS = 8192  # rows written at a time...
+CHUNK_BYTES = 4 << 20  # ... or fewer, where a chunk's text values would hold more bytes
 
 
 def prepare(job, options, datasets, slices):
@@ -138,14 +140,30 @@ def _write_in_order(dw, ds, names, sliceno, order):
     columns = {
         name: next(ds.columns[name].chunks(sliceno, whole, packed=True), []) for name in names
     }
-    for a in range(0, len(order), CHUNK_ROWS):
-        rows = order[a : a + CHUNK_ROWS]
+    for rows in _groups(order, [c for c in columns.values() if isinstance(c, Packed)]):
         dw.write_columns(
             {
                 name: [c[i] for i in rows.tolist()] if isinstance(c, list) else c.take(rows)
                 for name, c in columns.items()
             }
         )
+
+
+def _groups(order, texts):
+    """`order` cut into groups of at most CHUNK_ROWS rows, and of about CHUNK_BYTES of the
+    Packed `texts` (or one row): a chunk of photos is copied in sorted order."""
+    if not texts:
+        return [order[a : a + CHUNK_ROWS] for a in range(0, len(order), CHUNK_ROWS)]
+    sizes = sum(np.diff(p.ends, prepend=0) for p in texts)
+    reach = np.cumsum(sizes[order])  # bytes of the rows up to each, in sorted order
+    groups, a = [], 0
+    while a < len(order):
+        before = int(reach[a - 1]) if a else 0
+        fits = int(np.searchsorted(reach, before + CHUNK_BYTES, "right"))
+        b = min(a + CHUNK_ROWS, max(a + 1, fits))
+        groups.append(order[a:b])
+        a = b
+    return groups
 
 
 def _order(chain, options, values_of):

@@ -310,14 +310,14 @@ def _analysis_one(sliceno, options, prepare_res, part):
     convs = [converters.get(col) for col in part.outputs]
     typed_ix = [ix for ix, c in enumerate(convs) if c is not None]
     types = [source.columns[src].type for src in part.sources]
-    chunks = [source.columns[src].chunks(sliceno, CHUNK_ROWS, packed=True) for src in part.sources]
+    read = list(dict.fromkeys(part.sources))  # a column typed twice is read once
     if part.rehash:
         part.dw.get_split_write()  # write_columns then sends each row where it hashes
     good = bad = 0
     defaulted = {}
     done = 0  # lines before this chunk
-    for chunk in zip(*chunks, strict=True):
-        chunk = list(chunk)
+    for got in source.chunks(sliceno, read, CHUNK_ROWS, packed=True):
+        chunk = [got[src] for src in part.sources]
         rows = len(chunk[0])
         texts = {ix: chunk[ix] for ix in typed_ix}
         bad_rows = set()  # filter_bad: rows left out

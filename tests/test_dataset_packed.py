@@ -94,6 +94,32 @@ def test_chunks_line_up_across_columns_and_come_packed_when_asked(job):
     assert list(ds.column("b").chunks(1, 5, packed=True)) == []
 
 
+def test_dataset_chunks_line_up_and_cut_large_text_by_bytes(job, monkeypatch):
+    from accnb.dataset import reader
+
+    monkeypatch.setattr(reader, "CHUNK_BYTES", 100_000)
+    rng = np.random.default_rng(5)
+    sizes = [10, 60_000, 50_000, 5, 120_000, 7, 8, 30_000, 30_000, 30_000, 9, 3] * 2
+    rows = [(rng.bytes(size), i, f"s{i}") for i, size in enumerate(sizes)]
+    dw = DatasetWriter(columns={"blob": "bytes", "n": "int64", "s": "ascii"})
+    write_slices(dw, [rows, [], rows[:5]])
+    ds = dw.finish()
+    chunks = list(ds.chunks(0, rows=8, packed=True))
+    lengths = [len(c["n"]) for c in chunks]
+    assert all(len(c["blob"]) == len(c["s"]) == n for c, n in zip(chunks, lengths, strict=True))
+    assert sum(lengths) == len(rows) and max(lengths) <= 8
+    assert all(
+        len(c["blob"].data) <= 100_000 or n == 1 for c, n in zip(chunks, lengths, strict=True)
+    )
+    assert lengths != [8, 8, 8]  # the bytes cut some
+    values = [c["blob"].values() for c in chunks]
+    assert [v for part in values for v in part] == [r[0] for r in rows]
+    assert [(c["n"].tolist(), c["s"].values("ascii")) for c in ds.chunks(2, ["n", "s"], 2, True)] == [
+        ([0, 1], ["s0", "s1"]), ([2, 3], ["s2", "s3"]), ([4], ["s4"])
+    ]  # fmt: skip
+    assert [list(c) for c in ds.chunks(1)] == []
+
+
 def test_chunks_of_values_holding_a_nul_check_the_offsets(job):
     dw = DatasetWriter(columns={"b": "bytes"})
     write_slices(dw, [[(b"a\0",), (b"b",), (b"c",)], [], []])

@@ -172,3 +172,47 @@ def test_numpy_sorts_as_python_sorts(wd, keys, order):
         got = list(job.dataset().iterate(sliceno, names))
         assert [repr(r) for r in got] == [repr(r) for r in want]
         assert [r[names.index("t")].fold for r in got] == [r[names.index("t")].fold for r in want]
+
+
+BIG_VALUES = """
+def prepare(job):
+    dw = job.datasetwriter()
+    dw.add("k", "int64")
+    dw.add("blob", "bytes")
+    return dw
+
+def analysis(sliceno, prepare_res):
+    for k in (5, 1, 4, 2, 3, 0):
+        prepare_res.write(k, bytes([k + 10 * sliceno]) * (3 << 20))
+"""
+
+
+def test_rows_of_large_values_come_out_whole_in_sorted_order(wd, write_method):
+    write_method("big_values", BIG_VALUES)
+    source = wd.build("big_values")
+    ds = wd.build("dataset_sort", source=source, sort_columns="k").dataset()
+    for sliceno in range(2):
+        got = [(k, blob[:1], len(blob)) for k, blob in ds.iterate(sliceno, ("k", "blob"))]
+        assert got == [(k, bytes([k + 10 * sliceno]), 3 << 20) for k in range(6)]
+
+
+def test_sorted_rows_are_cut_into_groups_of_bounded_text_bytes():
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    from accnb.dataset import Packed
+
+    path = Path(__file__).parent.parent / "methods" / "a_dataset_sort.py"
+    spec = importlib.util.spec_from_file_location("a_dataset_sort", path)
+    sort = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sort)
+    mb = 1 << 20
+    sizes = np.array([3 * mb, 1 * mb, 2 * mb, 10, 10, 5 * mb, 20])
+    texts = Packed(bytes(int(sizes.sum())), np.cumsum(sizes))
+    order = np.array([6, 3, 0, 1, 4, 2, 5])
+    groups = sort._groups(order, [texts])
+    assert np.concatenate(groups).tolist() == order.tolist()
+    assert [g.tolist() for g in groups] == [[6, 3, 0], [1, 4, 2], [5]]  # 4 MB at most, or one row
+    assert [len(g) for g in sort._groups(np.arange(20_000), [])] == [8192, 8192, 3616]

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import chain as ichain
-from itertools import compress, islice, zip_longest
+from itertools import compress, islice, pairwise, zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,32 @@ RELEASE_BYTES = 1 << 20  # pages read past are unmapped this many bytes at a tim
 HASH_CHUNK_ROWS = 1 << 16  # rows hashed at a time by numpy (512 kB of uint64 hashes)
 _LITTLE = sys.byteorder == "little"
 _no_override = object()
+
+
+def _check_rows(rows: Any) -> None:
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"chunks: rows must be a whole number above 0, not {rows!r}")
+
+
+def _even_ends(lines: int, rows: int) -> list[int]:
+    return [*range(rows, lines, rows), lines] if lines else []
+
+
+def _bounded_ends(lines: int, rows: int, value_ends: list[np.ndarray | None]) -> list[int]:
+    """Where chunks of at most `rows` rows end, cut sooner where a chunk would hold more than
+    CHUNK_BYTES of a text column's values (`value_ends`: each such column's offsets)."""
+    texts = [ends for ends in value_ends if ends is not None]
+    if not texts or all(int(ends[-1]) <= CHUNK_BYTES for ends in texts):
+        return _even_ends(lines, rows)
+    cut, a = [], 0
+    while a < lines:
+        b = min(lines, a + rows)
+        for ends in texts:  # b only moves down, so columns checked before still fit
+            if ends[b] - ends[a] > CHUNK_BYTES:
+                b = max(a + 1, int(np.searchsorted(ends, ends[a] + CHUNK_BYTES, "right")) - 1)
+        cut.append(b)
+        a = b
+    return cut
 
 
 def _open_path(path: str) -> Dataset:
@@ -231,22 +257,27 @@ class Column:
         lists, so that chunks of several columns line up. With packed=True, chunks come as
         stored where write_columns takes that form back, with no Python object per value:
         numpy arrays for fixed-width columns (masked where None; a datetime chunk with a
-        fold stays a list), and Packed for bytes, ascii and unicode chunks without None."""
-        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-            raise ValueError(f"chunks: rows must be a whole number above 0, not {rows!r}")
+        fold stays a list), and Packed for bytes, ascii and unicode chunks without None.
+        (Dataset.chunks gives several columns at once, and bounds the bytes of a chunk.)"""
+        _check_rows(rows)
+        return self._chunks(sliceno, _even_ends(self.dataset.lines[sliceno], rows), packed)
+
+    def _chunks(self, sliceno: int, ends: list[int], packed: bool) -> Iterator[Any]:
+        """Chunks as chunks() gives them, ending at the rows `ends` (ascending, the last
+        one the slice's length)."""
         lines = self.dataset.lines[sliceno]
+        bounds = list(pairwise([0, *ends]))
         if packed and lines and self._ct.layout == "fixed":
-            yield from self._array_chunks(sliceno, rows)
+            yield from self._array_chunks(sliceno, bounds)
             return
         if not (packed and lines and self.type in ("bytes", "ascii", "unicode")):
             values = self._slice_iter(sliceno)
-            while chunk := list(islice(values, rows)):
-                yield chunk
+            for a, b in bounds:
+                yield list(islice(values, b - a))
             return
         offsets, data = self._offsets(sliceno, lines, "")
         flags = self._flags_of(sliceno, lines)
-        for a in range(0, lines, rows):
-            b = min(lines, a + rows)
+        for a, b in bounds:
             start, stop = int(offsets[a]), int(offsets[b])
             if flags is not None and (flags[a:b] & NONE).any():
                 rebased = offsets[a : b + 1] - start
@@ -259,20 +290,28 @@ class Column:
             yield Packed(chunk, o[1:])
             _release(data, start, stop)
 
-    def _array_chunks(self, sliceno: int, rows: int) -> Iterator[Any]:
+    def _value_ends(self, sliceno: int) -> np.ndarray | None:
+        """Where each value of a text column ends in its file (None for other columns, whose
+        values are a few bytes each)."""
+        lines = self.dataset.lines[sliceno]
+        if self._ct.layout != "var" or not lines:
+            return None
+        return self._offsets(sliceno, lines, "")[0]
+
+    def _array_chunks(self, sliceno: int, bounds: list[tuple[int, int]]) -> Iterator[Any]:
         ct = self._ct
         lines = self.dataset.lines[sliceno]
         stored = np.frombuffer(self._mapped(sliceno, "", lines * ct.itemsize), ct.dtype)
         arr = ct.to_numpy(stored)
         flags = self._flags_of(sliceno, lines)
-        for a in range(0, lines, rows):
-            f = None if flags is None else flags[a : a + rows]
+        for a, b in bounds:
+            f = None if flags is None else flags[a:b]
             if f is not None and (f & FOLD).any():
-                yield list(ichain.from_iterable(self._fixed_chunks(stored[a : a + rows], f)))
+                yield list(ichain.from_iterable(self._fixed_chunks(stored[a:b], f)))
             elif f is not None and (f & NONE).any():
-                yield np.ma.MaskedArray(arr[a : a + rows], mask=(f & NONE).astype(bool))
+                yield np.ma.MaskedArray(arr[a:b], mask=(f & NONE).astype(bool))
             else:
-                yield arr[a : a + rows]
+                yield arr[a:b]
 
     def hash_chunks(self, sliceno: int) -> Iterator[np.ndarray]:
         """The hashlabel hash (partition.py) of each row of slice `sliceno`, a chunk at a
@@ -297,7 +336,8 @@ class Column:
                     b = a + HASH_CHUNK_ROWS
                     yield hash_encoded(ct.name, Numbers(kinds[a:b], payload[a:b], None), [])
                 return
-        for chunk in self.chunks(sliceno, CHUNK_ROWS):
+        ends = _bounded_ends(lines, CHUNK_ROWS, [self._value_ends(sliceno)])
+        for chunk in self._chunks(sliceno, ends, False):
             yield np.fromiter(map(hash_value, chunk), np.uint64, len(chunk))
 
     def take(self, sliceno: int, rows: Sequence[int] | np.ndarray) -> list:
@@ -520,6 +560,24 @@ class Dataset:
         return c.max if c else None
 
     # -- iterating
+
+    def chunks(
+        self,
+        sliceno: int,
+        columns: Sequence[str] | None = None,
+        rows: int = CHUNK_ROWS,
+        packed: bool = False,
+    ) -> Iterator[dict[str, Any]]:
+        """The columns of slice `sliceno` a chunk of rows at a time, as dicts of column name
+        to chunk (in Column.chunks' forms), which write_columns takes as they are. A chunk
+        holds at most `rows` rows, and fewer where text values are large: at most about
+        CHUNK_BYTES of any column's values (or one row), so 8192 photos are never one chunk."""
+        _check_rows(rows)
+        names = list(self.columns) if columns is None else list(columns)
+        cols = [self.column(name) for name in names]
+        ends = _bounded_ends(self.lines[sliceno], rows, [c._value_ends(sliceno) for c in cols])
+        for parts in zip(*(c._chunks(sliceno, ends, packed) for c in cols), strict=True):
+            yield dict(zip(names, parts, strict=True))
 
     def iterate(
         self,
