@@ -36,12 +36,16 @@ from typing import Any
 
 from .dataset.layout import META
 from .job import FAILED
-from .store import FINISHED, SETUP, JobStore, flock_current, read_json, write_text
+from .store import (
+    ABANDONED_AFTER,
+    FINISHED,
+    SETUP,
+    JobStore,
+    flock_current,
+    read_json,
+    write_text,
+)
 from .urd import recorded_jobs
-
-# A build writes setup.json right after creating its directory; one without it for this
-# long was left by a build that died in between.
-ABANDONED_AFTER = 60.0
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 

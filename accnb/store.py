@@ -9,6 +9,7 @@ sources by digest, so a job can always show the code that made it).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -17,6 +18,7 @@ import pickle
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,10 @@ from .errors import NoSuchJobError
 
 FINISHED = "post.json"
 SETUP = "setup.json"
+# A build writes setup.json right after creating its directory; one without it, or a
+# hidden new directory, this old was left by a build that died in between (gc removes it).
+ABANDONED_AFTER = 60.0
+SPARE_KEPT = ABANDONED_AFTER / 2  # seconds a spare job directory may wait for its job
 
 
 class JobStore:
@@ -44,6 +50,9 @@ class JobStore:
         self._index_ident: tuple[int, int] = (0, 0)  # (inode, bytes read)
         self._next_number: int | None = None
         self._id_pattern = re.compile(re.escape(self.name) + r"-(\d+)")
+        self._spare: tuple[Path, float] | None = None  # (directory, made at)
+        self._spares_made = False
+        self._owner = os.getpid()
 
     # --- the reuse index
 
@@ -119,8 +128,7 @@ class JobStore:
         """
         if self._next_number is None:
             self._next_number = self._highest_number() + 1
-        tmp = self.path / f".new-{os.getpid()}-{secrets.token_hex(4)}"
-        tmp.mkdir()
+        tmp = self._take_spare() or self._new_directory()
         try:
             for name, data in files.items():
                 write_direct(tmp / name, data)
@@ -139,6 +147,48 @@ class JobStore:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def make_spare(self) -> None:
+        """Make the next job's directory, hidden and with an empty setup.json, while a job
+        runs: creating the two took 1.2-1.5 ms of a trivial build's 10 ms before its fork
+        (ext4, measured), filling them takes 0.2 ms. A failure here is left for the next
+        build to meet: it makes its own directory."""
+        if self._spare is not None or os.getpid() != self._owner:  # not in job processes,
+            return  # which end with os._exit and would leave it behind
+        spare = None
+        try:
+            spare = self._new_directory()
+            write_direct(spare / SETUP, b"")
+        except OSError:
+            if spare is not None:
+                shutil.rmtree(spare, ignore_errors=True)
+            return
+        if not self._spares_made:  # a process that ends leaves none behind
+            atexit.register(self.discard_spare)
+            self._spares_made = True
+        self._spare = (spare, time.monotonic())
+
+    def discard_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None and os.getpid() == self._owner:
+            shutil.rmtree(spare[0], ignore_errors=True)
+
+    def _take_spare(self) -> Path | None:
+        """The spare directory, when this process made it recently enough that `accnb gc`
+        (which removes hidden new directories after ABANDONED_AFTER) leaves it alone."""
+        spare, self._spare = self._spare, None
+        if spare is None or os.getpid() != self._owner:  # a subjob, in a job process
+            return None
+        path, made = spare
+        if time.monotonic() - made < SPARE_KEPT and path.is_dir():
+            return path
+        shutil.rmtree(path, ignore_errors=True)
+        return None
+
+    def _new_directory(self) -> Path:
+        path = self.path / f".new-{os.getpid()}-{secrets.token_hex(4)}"
+        path.mkdir()
+        return path
 
     def _highest_number(self) -> int:
         highest = -1

@@ -72,6 +72,7 @@ class Workdir:
 
     def close(self) -> None:
         """Let another folder of the same name be opened (job ids are `<name>-<n>`)."""
+        self.store.discard_spare()
         if WORKDIRS.get(self.store.name) == self.path:
             del WORKDIRS[self.store.name]
 
@@ -331,13 +332,14 @@ class Workdir:
         self._setups[spec.jobid] = setup
         why = BuildPlan(m.name)
 
-        def explain() -> None:  # while the job process starts: the job needs none of it
+        def while_starting() -> None:  # the job process needs none of this
             nonlocal why
             why = self._explain(setup)
             reporter.started(spec.jobid, m.name, why, self.slices)
+            self.store.make_spare()  # for the next build
 
         try:
-            timings = runner.run(spec, reporter, while_starting=explain)
+            timings = runner.run(spec, reporter, while_starting)
         except BaseException:
             reporter.failed()
             _record_why(spec.path / FAILED, why)

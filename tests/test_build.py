@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -443,7 +445,6 @@ def test_a_job_runs_in_its_own_folder_so_relative_files_land_there(wd, write_met
 
 
 LISTS = """
-import datetime
 import os
 import textwrap
 options = dict(directory="")
@@ -689,3 +690,60 @@ def test_the_files_of_a_job_leave_out_accnbs_own_and_hidden_ones_at_the_top(tmp_
         "dangling", "kept.txt", "result.pickle", "sub/.kept_below", "sub/deeper/x",
         "target/in_link",
     ]  # fmt: skip
+
+
+def _spares(path):
+    return sorted(p for p in path.iterdir() if p.name.startswith(".new-"))
+
+
+def test_the_next_jobs_directory_is_made_while_a_job_runs_and_removed_on_close(wd, write_method):
+    write_method("sums", SUMS)
+    wd.build("sums", n=1)
+    (spare,) = _spares(wd.path)
+    assert [p.name for p in spare.iterdir()] == ["setup.json"]
+    (spare / ".marked").touch()
+    second = wd.build("sums", n=2)
+    assert (second.path / ".marked").exists()  # the spare became the job's directory
+    assert second.params.options.n == 2 and second.finished
+    assert len(_spares(wd.path)) == 1  # and the next one is made
+    wd.close()
+    assert _spares(wd.path) == []
+
+
+def test_a_spare_directory_older_than_gc_respects_is_not_used(wd, write_method, monkeypatch):
+    from accnb import store
+
+    write_method("sums", SUMS)
+    wd.build("sums", n=1)
+    (spare,) = _spares(wd.path)
+    (spare / ".marked").touch()
+    monkeypatch.setattr(store, "SPARE_KEPT", 0.0)  # as if it waited long
+    second = wd.build("sums", n=2)
+    assert second.finished and not (second.path / ".marked").exists()
+    assert not spare.exists()  # removed
+
+
+def test_job_processes_and_ended_processes_leave_no_spare_directory(
+    wd, write_method, methods_dir, tmp_path
+):
+    write_method("sums", SUMS)
+    write_method(
+        "parent",
+        """
+        from accnb import subjobs
+        def synthesis():
+            return [subjobs.build("sums", n=n).load() for n in (4, 5, 6)]
+    """,
+    )
+    assert wd.build("parent").load() == [6, 10, 15]
+    assert len(_spares(wd.path)) == 1  # the caller's own
+    other = tmp_path / "other"
+    program = (
+        "import accnb, sys\n"
+        f"wd = accnb.Workdir({str(other)!r}, slices=2, methods=[{str(methods_dir)!r}])\n"
+        "wd.build('sums', n=3)\n"
+        "wd.build('sums', n=4)\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True)
+    assert len([p for p in other.iterdir() if p.name.startswith("other-")]) == 2
+    assert _spares(other) == []
