@@ -611,13 +611,14 @@ def cmd_gc(args: argparse.Namespace) -> int:
             state = f"finished {_ago(now - item.finished)} ago"
         else:
             state = item.state
-        if item.state != "lock":
+        if item.state not in ("lock", "spare"):
             print(f"{verb} {item.name} ({item.method}, {state}, {_size(item.size)})")
     for item in kept:
         print(f"kept {item.name}: {item.reason}")
-    locks = [item for item in removed if item.state == "lock"]
-    if locks:
-        print(f"{verb} {len(locks)} unused lock file{'s' if len(locks) > 1 else ''}")
+    for state, what in (("lock", "unused lock file"), ("spare", "unused spare job folder")):
+        count = sum(item.state == state for item in removed)
+        if count:
+            print(f"{verb} {count} {what}{'s' if count > 1 else ''}")
     if not removed:
         print("nothing to remove")
         return 0

@@ -36,16 +36,12 @@ from typing import Any
 
 from .dataset.layout import META
 from .job import FAILED
-from .store import (
-    ABANDONED_AFTER,
-    FINISHED,
-    SETUP,
-    JobStore,
-    flock_current,
-    read_json,
-    write_text,
-)
+from .store import FINISHED, SETUP, JobStore, flock_current, read_json, write_text
 from .urd import recorded_jobs
+
+# A build writes setup.json right after creating its directory; one without it for this
+# long was left by a build that died in between.
+ABANDONED_AFTER = 60.0
 
 AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -115,10 +111,11 @@ def _read_json_or_none(path: Path) -> Any:
 
 @contextlib.contextmanager
 def claim(lock_path: Path) -> Iterator[bool]:
-    """Take the lock of a reuse key without waiting: True (held in the body) when no build
-    holds it, False when one does. A missing lock file is free: nobody is building."""
+    """Take the lock of a reuse key (or of a spare job directory) without waiting: True
+    (held in the body) when nobody holds it, False when someone does. A missing lock file
+    is free: nobody is building."""
     try:
-        fd = os.open(lock_path, os.O_RDWR)
+        fd = os.open(lock_path, os.O_RDONLY)
     except FileNotFoundError:
         yield True
         return
@@ -289,6 +286,12 @@ def collect(
                 removed.append(Removal(f"lock {lock_path.name}", "", "lock", disk_usage(lock_path)))
                 if not dry_run:
                     lock_path.unlink(missing_ok=True)
+    for spare in sorted((store.meta / "spare").iterdir()):  # a process that made it is gone
+        with claim(spare) as free:
+            if free and spare.is_dir():
+                removed.append(Removal(f"spare {spare.name}", "", "spare", disk_usage(spare)))
+                if not dry_run:
+                    shutil.rmtree(spare, ignore_errors=True)
     return removed, kept
 
 

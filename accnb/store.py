@@ -3,8 +3,9 @@
 A workdir is a folder of job directories named `<workdir name>-<n>`, plus `.accnb/`:
 `index` (one line per finished job: reuse key, job id, method; append-only, so other
 processes' jobs are found by reading what was appended), `locks/` (one flock file per
-reuse key, so two processes never run the same job at once) and `sources/` (method
-sources by digest, so a job can always show the code that made it).
+reuse key, so two processes never run the same job at once), `sources/` (method
+sources by digest, so a job can always show the code that made it) and `spare/` (the
+next job's directory, made by a building process while a job runs, under its flock).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pickle
 import re
 import secrets
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +27,26 @@ from .errors import NoSuchJobError
 
 FINISHED = "post.json"
 SETUP = "setup.json"
-# A build writes setup.json right after creating its directory; one without it, or a
-# hidden new directory, this old was left by a build that died in between (gc removes it).
-ABANDONED_AFTER = 60.0
-SPARE_KEPT = ABANDONED_AFTER / 2  # seconds a spare job directory may wait for its job
+
+
+# The next job directory of each workdir this process builds in (JobStore.make_spare):
+# workdir path -> (the directory, an fd of it holding its flock). Forked processes inherit
+# the dict, and leave it alone.
+_spares: dict[Path, tuple[Path, int]] = {}
+_OWNER = os.getpid()
+
+
+def _discard(spare: tuple[Path, int]) -> None:
+    shutil.rmtree(spare[0], ignore_errors=True)
+    os.close(spare[1])
+
+
+@atexit.register
+def _discard_spares() -> None:
+    """A process that ends leaves no spare behind."""
+    if os.getpid() == _OWNER:
+        while _spares:
+            _discard(_spares.popitem()[1])
 
 
 class JobStore:
@@ -41,7 +57,7 @@ class JobStore:
         self._root = str(path)  # for the reuse path, where pathlib's joins cost more than the stat
         self.name = path.name
         self.meta = path / ".accnb"
-        for sub in ("locks", "sources"):
+        for sub in ("locks", "sources", "spare"):
             (self.meta / sub).mkdir(parents=True, exist_ok=True)
         self._index_path = self.meta / "index"
         self._index_path.touch()
@@ -50,9 +66,6 @@ class JobStore:
         self._index_ident: tuple[int, int] = (0, 0)  # (inode, bytes read)
         self._next_number: int | None = None
         self._id_pattern = re.compile(re.escape(self.name) + r"-(\d+)")
-        self._spare: tuple[Path, float] | None = None  # (directory, made at)
-        self._spares_made = False
-        self._owner = os.getpid()
 
     # --- the reuse index
 
@@ -128,7 +141,11 @@ class JobStore:
         """
         if self._next_number is None:
             self._next_number = self._highest_number() + 1
-        tmp = self._take_spare() or self._new_directory()
+        spare = _spares.pop(self.path, None) if os.getpid() == _OWNER else None
+        if spare is not None and not spare[0].is_dir():  # removed by hand
+            os.close(spare[1])
+            spare = None
+        tmp = self._new_directory() if spare is None else spare[0]
         try:
             for name, data in files.items():
                 write_direct(tmp / name, data)
@@ -145,45 +162,37 @@ class JobStore:
                     raise e
                 return jobid, path
         finally:
+            if spare is not None:
+                os.close(spare[1])  # its flock: renamed, or removed below
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def make_spare(self) -> None:
-        """Make the next job's directory, hidden and with an empty setup.json, while a job
-        runs: creating the two took 1.2-1.5 ms of a trivial build's 10 ms before its fork
-        (ext4, measured), filling them takes 0.2 ms. A failure here is left for the next
-        build to meet: it makes its own directory."""
-        if self._spare is not None or os.getpid() != self._owner:  # not in job processes,
-            return  # which end with os._exit and would leave it behind
-        spare = None
+        """Make the next job's directory, with an empty setup.json, while a job runs:
+        creating the two took 1.2-1.5 ms of a trivial build's 10 ms before its fork (ext4,
+        measured), filling them takes 0.2 ms. The spare waits in .accnb/spare/ under an
+        flock that `accnb gc` respects; one per workdir in a process, and none in job
+        processes (they end with os._exit and would leave it behind). A failure here is
+        left for the next build to meet: it makes its own directory."""
+        if self.path in _spares or os.getpid() != _OWNER:
+            return
+        spare = self.meta / "spare" / f"{os.getpid()}-{secrets.token_hex(4)}"
+        fd = -1
         try:
-            spare = self._new_directory()
+            spare.mkdir()
+            fd = os.open(spare, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             write_direct(spare / SETUP, b"")
         except OSError:
-            if spare is not None:
-                shutil.rmtree(spare, ignore_errors=True)
+            if fd >= 0:
+                os.close(fd)
+            shutil.rmtree(spare, ignore_errors=True)
             return
-        if not self._spares_made:  # a process that ends leaves none behind
-            atexit.register(self.discard_spare)
-            self._spares_made = True
-        self._spare = (spare, time.monotonic())
+        _spares[self.path] = (spare, fd)
 
     def discard_spare(self) -> None:
-        spare, self._spare = self._spare, None
-        if spare is not None and os.getpid() == self._owner:
-            shutil.rmtree(spare[0], ignore_errors=True)
-
-    def _take_spare(self) -> Path | None:
-        """The spare directory, when this process made it recently enough that `accnb gc`
-        (which removes hidden new directories after ABANDONED_AFTER) leaves it alone."""
-        spare, self._spare = self._spare, None
-        if spare is None or os.getpid() != self._owner:  # a subjob, in a job process
-            return None
-        path, made = spare
-        if time.monotonic() - made < SPARE_KEPT and path.is_dir():
-            return path
-        shutil.rmtree(path, ignore_errors=True)
-        return None
+        if os.getpid() == _OWNER and self.path in _spares:
+            _discard(_spares.pop(self.path))
 
     def _new_directory(self) -> Path:
         path = self.path / f".new-{os.getpid()}-{secrets.token_hex(4)}"

@@ -111,13 +111,16 @@ def test_dataset_chunks_line_up_and_cut_large_text_by_bytes(job, monkeypatch):
     assert all(
         len(c["blob"].data) <= 100_000 or n == 1 for c, n in zip(chunks, lengths, strict=True)
     )
-    assert lengths != [8, 8, 8]  # the bytes cut some
+    assert lengths == [2, 2, 1, 8, 1, 2, 1, 7]  # 8 rows, or fewer past 100,000 bytes
     values = [c["blob"].values() for c in chunks]
     assert [v for part in values for v in part] == [r[0] for r in rows]
     assert [(c["n"].tolist(), c["s"].values("ascii")) for c in ds.chunks(2, ["n", "s"], 2, True)] == [
         ([0, 1], ["s0", "s1"]), ([2, 3], ["s2", "s3"]), ([4], ["s4"])
     ]  # fmt: skip
     assert [list(c) for c in ds.chunks(1)] == []
+    assert [c["s"].values("ascii") for c in ds.chunks(2, "s", packed=True)] == [
+        [f"s{i}" for i in range(5)]
+    ]  # a name alone is one column
 
 
 def test_chunks_of_values_holding_a_nul_check_the_offsets(job):

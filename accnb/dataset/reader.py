@@ -296,7 +296,7 @@ class Column:
         lines = self.dataset.lines[sliceno]
         if self._ct.layout != "var" or not lines:
             return None
-        return self._offsets(sliceno, lines, "")[0]
+        return self._array(sliceno, ".offsets", "<i8", lines + 1)
 
     def _array_chunks(self, sliceno: int, bounds: list[tuple[int, int]]) -> Iterator[Any]:
         ct = self._ct
@@ -564,7 +564,7 @@ class Dataset:
     def chunks(
         self,
         sliceno: int,
-        columns: Sequence[str] | None = None,
+        columns: str | Sequence[str] | None = None,
         rows: int = CHUNK_ROWS,
         packed: bool = False,
     ) -> Iterator[dict[str, Any]]:
@@ -573,7 +573,10 @@ class Dataset:
         holds at most `rows` rows, and fewer where text values are large: at most about
         CHUNK_BYTES of any column's values (or one row), so 8192 photos are never one chunk."""
         _check_rows(rows)
-        names = list(self.columns) if columns is None else list(columns)
+        if columns is None:
+            names = list(self.columns)
+        else:
+            names = [columns] if isinstance(columns, str) else list(columns)
         cols = [self.column(name) for name in names]
         ends = _bounded_ends(self.lines[sliceno], rows, [c._value_ends(sliceno) for c in cols])
         for parts in zip(*(c._chunks(sliceno, ends, packed) for c in cols), strict=True):

@@ -494,18 +494,20 @@ class DatasetWriter:
             wrong = ids != sliceno
             if wrong.any():
                 if not self._discard_wrong:
-                    raise self._wrong_slice(lists, ids, wrong)
+                    raise self._wrong_slice(lists, ids, wrong, sliceno)
                 keep = (~wrong).tolist()
                 lists = [list(compress(lst, keep)) for lst in lists]
                 encs = self._encode(lists)
         self._append(sliceno, encs, lists)
 
-    def _wrong_slice(self, lists: list, ids: np.ndarray, wrong: np.ndarray) -> DatasetError:
+    def _wrong_slice(
+        self, lists: list, ids: np.ndarray, wrong: np.ndarray, sliceno: int
+    ) -> DatasetError:
         r = int(np.argmax(wrong))
         value = lists[self._order.index(self.hashlabel)][r]
         return DatasetError(
             f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = {value!r}, "
-            f"which belongs in slice {ids[r]}, not {self._sliceno}: write it there, or call "
+            f"which belongs in slice {ids[r]}, not {sliceno}: write it there, or call "
             "enable_hash_discard() to drop such rows"
         )
 
@@ -624,7 +626,7 @@ class DatasetWriter:
             wrong = ids != self._sliceno
             if wrong.any():
                 if not self._discard_wrong:
-                    raise self._wrong_slice(lists, ids, wrong)
+                    raise self._wrong_slice(lists, ids, wrong, self._sliceno)
                 encs, lists = self._take(encs, lists, np.flatnonzero(~wrong))
         self._append(self._sliceno, encs, lists)
         self._rows += n.pop()
