@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -272,6 +273,17 @@ def test_gc_removes_failed_jobs_and_keeps_finished_ones(project):
     workdir = project / "workdir"
     assert sorted(p.name for p in workdir.iterdir()) == [".accnb", "workdir-0", "workdir-1"]
     assert "workdir-0 sums reused" in ok(accnb(project, "run", "again.py"))
+
+
+def test_gc_counts_the_lock_files_and_spare_folders_it_removes(project):
+    ok(accnb(project, "run"))
+    spares = project / "workdir" / ".accnb" / "spare"
+    assert list(spares.iterdir()) == []  # the run's own went when it ended
+    (spares / "1-left-by-a-killed-kernel").mkdir()
+    out = ok(accnb(project, "gc"))
+    assert "removed 1 unused spare job folder\n" in out
+    assert re.search(r"^removed \d+ unused lock files?$", out, re.M)
+    assert list(spares.iterdir()) == []
 
 
 def test_gc_dry_run_says_what_it_would_remove_and_removes_nothing(project):
