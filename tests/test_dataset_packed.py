@@ -185,3 +185,21 @@ def test_packed_of_ranges_gathers_byte_ranges_of_a_buffer():
     assert got.values() == [b"ab", b"cd", b"ef", b""] and list(got.ends) == [3, 6, 9, 10]
     assert Packed.of_ranges(b"", [0], [0]).values() == [b""]
     assert len(Packed.of_ranges(b"x", [], [])) == 0
+
+
+@pytest.mark.parametrize("size", [0, 3, 191, 192, 5000])
+def test_packed_of_ranges_gathers_short_values_and_joins_long_ones_alike(size, monkeypatch):
+    from accnb.dataset import types
+
+    rng = np.random.default_rng(size)
+    data = rng.integers(0, 256, 40 * (size + 7), dtype=np.uint8).tobytes()
+    starts = rng.integers(0, len(data) - size, 40)
+    stops = np.minimum(starts + rng.integers(0, 2 * size + 1, 40), len(data))
+    want = [data[a:b] for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+    ways = []
+    for join_at in (1 << 40, 0):  # a numpy gather of every value, then a join of slices
+        monkeypatch.setattr(types, "JOIN_VALUE_BYTES", join_at)
+        got = Packed.of_ranges(data, starts, stops)
+        ways.append((bytes(got.data), got.ends.tolist()))
+        assert got.values() == want
+    assert ways[0] == ways[1]

@@ -22,7 +22,9 @@ FOLD = 2  # flag bit: datetime/time with fold=1
 N_NONE, N_INT, N_FLOAT, N_BIG = 0, 1, 2, 3
 NUMBER_MAX_BITS = 1007  # as the Accelerator: integers up to +-(2**1007 - 1)
 WRITEV_VALUES, WRITEV_BYTES = 256, 1 << 20  # a bytes chunk this short and big is not joined
-GATHER_BYTES = 4 << 20  # values gathered by a numpy index (8 bytes a byte) up to this size
+GATHER_BYTES = 4 << 20  # values gathered by a numpy index (8 bytes a byte) up to this size,
+JOIN_VALUE_BYTES = 192  # unless they are this long on average: then a join of slices is
+# faster (2 MiB of values: a gather 9 ms; a join 5.5 ms of 256-byte ones, 0.3 ms of 20 kB)
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_DATE = date(1970, 1, 1)
@@ -168,15 +170,17 @@ class Packed:
     @classmethod
     def of_ranges(cls, data: Any, starts: Any, stops: Any) -> Packed:
         """data[starts[i]:stops[i]] for each i, end to end, each followed by a NUL: one
-        numpy gather, or past GATHER_BYTES (an index is 8 bytes a byte) a join of slices.
-        `data` is bytes-like; a NUL slot may point one byte past its end."""
+        numpy gather of short values, or a join of slices of long ones, and past
+        GATHER_BYTES (an index is 8 bytes a byte). `data` is bytes-like; a NUL slot may
+        point one byte past its end."""
         starts = np.asarray(starts, np.int64)
         stops = np.asarray(stops, np.int64)
         sizes = stops - starts + 1
         ends = np.cumsum(sizes)
         total = int(ends[-1]) if len(ends) else 0
         raw = np.frombuffer(data, np.uint8)
-        if total > GATHER_BYTES or not len(raw):
+        long_values = total >= JOIN_VALUE_BYTES * len(sizes)
+        if total > GATHER_BYTES or long_values or not len(raw):
             view = memoryview(raw)
             pairs = zip(starts.tolist(), stops.tolist(), strict=True)
             return cls(b"".join(part for a, b in pairs for part in (view[a:b], b"\0")), ends)
