@@ -57,7 +57,7 @@ def _bounded_ends(lines: int, rows: int, value_ends: list[np.ndarray | None]) ->
     """Where chunks of at most `rows` rows end, cut sooner where a chunk would hold more than
     CHUNK_BYTES of a text column's values (`value_ends`: each such column's offsets)."""
     texts = [ends for ends in value_ends if ends is not None]
-    if not texts or all(int(ends[-1]) <= CHUNK_BYTES for ends in texts):
+    if not texts or all(int(ends[-1] - ends[0]) <= CHUNK_BYTES for ends in texts):
         return _even_ends(lines, rows)
     cut, a = [], 0
     while a < lines:
@@ -188,13 +188,8 @@ class Column:
         flags: np.ndarray | None,
         ct: Any,
     ) -> Iterator[list]:
-        n = len(offsets) - 1
-        a = released = 0
-        while a < n:
-            b = min(n, a + CHUNK_ROWS)
-            limit = int(offsets[a]) + CHUNK_BYTES
-            if offsets[b] > limit:
-                b = max(a + 1, int(np.searchsorted(offsets, limit, "right")) - 1)
+        released = 0
+        for a, b in pairwise([0, *_bounded_ends(len(offsets) - 1, CHUNK_ROWS, [offsets])]):
             start, stop = int(offsets[a]), int(offsets[b])
             chunk = data[start:stop]
             o = offsets[a : b + 1] - start
@@ -210,7 +205,6 @@ class Column:
             if stop - released >= RELEASE_BYTES:
                 _release(data, released, stop)
                 released = stop
-            a = b
 
     def _check_offsets(self, sliceno: int, chunk: Any, offsets: np.ndarray) -> None:
         """A chunk's offsets (less its start) must increase, with a NUL before each: a

@@ -170,9 +170,9 @@ class Packed:
     @classmethod
     def of_ranges(cls, data: Any, starts: Any, stops: Any) -> Packed:
         """data[starts[i]:stops[i]] for each i, end to end, each followed by a NUL: one
-        numpy gather of short values, or a join of slices of long ones, and past
-        GATHER_BYTES (an index is 8 bytes a byte). `data` is bytes-like; a NUL slot may
-        point one byte past its end."""
+        numpy gather of short values, a join of slices for long ones or past GATHER_BYTES
+        (the gather's index is 8 bytes a byte). `data` is bytes-like; a NUL slot may point
+        one byte past its end."""
         starts = np.asarray(starts, np.int64)
         stops = np.asarray(stops, np.int64)
         sizes = stops - starts + 1
