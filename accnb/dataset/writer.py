@@ -488,24 +488,22 @@ class DatasetWriter:
         return (hash_encoded(ct.name, enc, lists[ix]) % np.uint64(self.slices)).astype(np.int64)
 
     def _flush_slice(self, sliceno: int, lists: list[list]) -> None:
-        encs = self._encode(lists)
-        if self.hashlabel is not None and self._check_hashlabel:
-            ids = self._target_slices(lists, encs)
-            wrong = ids != sliceno
-            if wrong.any():
-                if not self._discard_wrong:
-                    raise self._wrong_slice(lists, ids, wrong, sliceno)
-                keep = (~wrong).tolist()
-                lists = [list(compress(lst, keep)) for lst in lists]
-                encs = self._encode(lists)
-        self._append(sliceno, encs, lists)
+        self._append(sliceno, *self._own_rows(sliceno, self._encode(lists), lists))
 
-    def _wrong_slice(
-        self, lists: list, ids: np.ndarray, wrong: np.ndarray, sliceno: int
-    ) -> DatasetError:
+    def _own_rows(self, sliceno: int, encs: list, lists: list) -> tuple[list, list]:
+        """The chunk, when it is written to slice `sliceno` and has a hashlabel: refused if a
+        row belongs in another slice, or cut to the rows that do not with hash discard."""
+        if self.hashlabel is None or not self._check_hashlabel:
+            return encs, lists
+        ids = self._target_slices(lists, encs)
+        wrong = ids != sliceno
+        if not wrong.any():
+            return encs, lists
+        if self._discard_wrong:
+            return self._take(encs, lists, np.flatnonzero(~wrong))
         r = int(np.argmax(wrong))
         value = lists[self._order.index(self.hashlabel)][r]
-        return DatasetError(
+        raise DatasetError(
             f"Row {self._rows + r} of {self} has hashlabel {self.hashlabel!r} = {value!r}, "
             f"which belongs in slice {ids[r]}, not {sliceno}: write it there, or call "
             "enable_hash_discard() to drop such rows"
@@ -621,14 +619,7 @@ class DatasetWriter:
         if self._mode == "split":
             self._append_split(encs, lists)
             return
-        if self.hashlabel is not None and self._check_hashlabel:
-            ids = self._target_slices(lists, encs)
-            wrong = ids != self._sliceno
-            if wrong.any():
-                if not self._discard_wrong:
-                    raise self._wrong_slice(lists, ids, wrong, self._sliceno)
-                encs, lists = self._take(encs, lists, np.flatnonzero(~wrong))
-        self._append(self._sliceno, encs, lists)
+        self._append(self._sliceno, *self._own_rows(self._sliceno, encs, lists))
         self._rows += n.pop()
 
     def _encode_columns(self, arrays: list) -> tuple[list, list]:
