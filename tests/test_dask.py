@@ -16,6 +16,7 @@ distributed = pytest.importorskip(
     "distributed", reason="dask[distributed] is not installed: pip install 'accnb[dask]'"
 )
 
+import images  # noqa: E402
 from processes import alive  # noqa: E402
 
 import accnb  # noqa: E402
@@ -141,6 +142,20 @@ def test_the_same_builds_write_byte_identical_dataset_files(
     assert any(name.startswith("default/") and "c2" in name for name in files["fork"])
     assert sorted(files["dask"]) == sorted(files["fork"])
     assert [n for n in files["fork"] if files["dask"][n] != files["fork"][n]] == []
+
+
+def test_the_thumbnailer_makes_the_same_thumbnails_on_dask(tmp_path, executor):
+    """Its prepare_res holds SharedRows, which pickles into one that shares nothing: each
+    slice on a worker makes its own rows' thumbnails."""
+    images.sample_folder(tmp_path / "photos")
+    thumbs = {}
+    for name, chosen in (("fork", None), ("dask", executor)):
+        with accnb.Workdir(tmp_path / name, slices=2, executor=chosen) as workdir:
+            imported = workdir.build("import_images", directory=str(tmp_path / "photos"))
+            made = workdir.build("thumbnailer", source=imported, size=(16, 16), relay=_quiet)
+            ds = made.dataset()
+            thumbs[name] = [list(ds.iterate(s, ("filename", "thumb"))) for s in range(2)]
+    assert all(thumbs["fork"]) and thumbs["dask"] == thumbs["fork"]
 
 
 @pytest.mark.parametrize("first", ["fork", "dask"])

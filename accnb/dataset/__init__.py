@@ -1,6 +1,7 @@
 """The typed, sliced column store: DatasetWriter writes a job's datasets, Dataset reads them."""
 
 from .reader import Column, Dataset, DatasetChain, iterate_list
+from .shared_rows import SharedRows
 from .types import TYPES, Packed
 from .writer import DatasetWriter
 
@@ -13,5 +14,6 @@ __all__ = [
     "DatasetChain",
     "DatasetWriter",
     "Packed",
+    "SharedRows",
     "iterate_list",
 ]
