@@ -188,6 +188,8 @@ def run(spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None]) -
         report = _relay_until_reported(
             pid, {p: r for p, (r, _) in pipes.items()}, report_read, spec.path, reporter
         )
+        if report:
+            hold_interrupts()
     except BaseException as e:  # an interrupt, or a reporter that failed: stop the job
         _kill_job(pid)
         _remove_pending(spec.path)
@@ -202,13 +204,46 @@ def run(spec: JobSpec, reporter: Reporter, while_starting: Callable[[], None]) -
         _, status = os.waitpid(pid, 0)
         raise _job_error(spec, os.waitstatus_to_exitcode(status))
     _exiting.append(pid)
-    timings, result = marshal.loads(_report_body(report))
-    if result:
-        write_pending(spec.path / RESULT, result)
-    else:  # None, or saved by the job process (large)
-        pending(spec.path / RESULT).unlink(missing_ok=True)
+    try:
+        timings, result = marshal.loads(_report_body(report))
+        if result:
+            write_pending(spec.path / RESULT, result)
+        else:  # None, or saved by the job process (large)
+            pending(spec.path / RESULT).unlink(missing_ok=True)
+    except BaseException:
+        release_interrupts()
+        raise
     timings["total"] = time.time() - started
     return timings
+
+
+_held: list[tuple[Any, list]] = []  # the SIGINT handlers hold_interrupts replaced, and what came
+
+
+def hold_interrupts() -> None:
+    """Keep SIGINT from the moment a job reports success until release_interrupts (after
+    its commit), so that an interrupt there leaves a finished job rather than one that ran
+    to the end and was never marked finished. Only the main thread receives signals."""
+    came: list = []
+    previous = _signal.getsignal(_SIGINT)
+    try:
+        if previous is not None:  # None: set outside Python, and it could not be put back
+            _signal.signal(_SIGINT, lambda signum, frame: came.append(frame))
+    except ValueError:  # not the main thread: no signal arrives here
+        previous = None
+    _held.append((previous, came))
+
+
+def release_interrupts() -> None:
+    """Put the SIGINT handler back, and deliver an interrupt that came meanwhile."""
+    previous, came = _held.pop()
+    if previous is None:
+        return
+    _signal.signal(_SIGINT, previous)
+    if came and callable(previous):
+        previous(_SIGINT, came[0])  # Python's own handler raises KeyboardInterrupt
+    elif came and previous == _SIG_DFL:
+        os.kill(os.getpid(), _SIGINT)
 
 
 # --- the caller's side

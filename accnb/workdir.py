@@ -344,19 +344,22 @@ class Workdir:
             reporter.failed()
             _record_why(spec.path / FAILED, why)
             raise
-        subjobs = spec.path / ".subjobs"
-        post = {
-            "jobid": spec.jobid,
-            "finished": time.time(),
-            "timings": timings,
-            "files": list_files(spec.path),
-            "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
-            "why": why.reasons,
-        }
-        self.store.commit(spec.jobid, key, m.name, post)
-        job = Job(spec.jobid, spec.path)
-        reporter.finished(job)
-        runner.reap_exited()  # torn down meanwhile: no process of the job outlives build
+        try:  # an interrupt waits (runner.hold_interrupts) until the job is finished
+            subjobs = spec.path / ".subjobs"
+            post = {
+                "jobid": spec.jobid,
+                "finished": time.time(),
+                "timings": timings,
+                "files": list_files(spec.path),
+                "subjobs": subjobs.read_text().split() if subjobs.exists() else [],
+                "why": why.reasons,
+            }
+            self.store.commit(spec.jobid, key, m.name, post)
+            job = Job(spec.jobid, spec.path)
+            reporter.finished(job)
+            runner.reap_exited()  # torn down meanwhile: no process of the job outlives build
+        finally:
+            runner.release_interrupts()
         return job
 
     def _debug(self, m: methods.Method, setup: dict, options: DotDict, sliceno: int) -> Job:

@@ -13,7 +13,7 @@ import time
 import pytest
 from processes import alive, pids_in
 
-from accnb import JobError
+from accnb import JobError, runner
 from accnb.job import FAILED
 
 
@@ -152,6 +152,30 @@ def test_keyboard_interrupt_stops_every_child_and_reraises(
     assert not any(alive(pid) for pid in pids_in(pids))
     job = wd.jobs()[0]
     assert not job.finished and "interrupted" in (job.path / FAILED).read_text()
+
+
+@pytest.mark.parametrize("where", ["saving the result", "marking it finished"])
+def test_an_interrupt_after_the_job_reported_waits_until_it_is_marked_finished(
+    wd, monkeypatch, interruptible, where
+):
+    wd.method("quick", "def synthesis():\n    return 42\n")
+    owner, name = (
+        (runner, "write_pending") if where == "saving the result" else (wd.store, "commit")
+    )
+    real = getattr(owner, name)
+
+    def interrupted(*args):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        wd.build("quick")
+    monkeypatch.undo()
+    job = wd.jobs()[0]
+    assert job.finished and job.load() == 42
+    again = wd.build("quick")
+    assert again.reused and str(again) == str(job)
 
 
 def _build_in_another_process(wd_path, methods_dir, results):
