@@ -34,7 +34,10 @@ from accnb import current
 from accnb.dataset import SharedRows
 
 datasets = ("source",)
-options = dict(columns=["x", "label"], slow=0.05, fail_x=-1, pickled=False)
+options = dict(
+    columns=["x", "label"], slow=0.05, fail_x=-1, unpicklable_x=-1, pickled=False, catch=False,
+    twice=False,
+)
 
 def prepare(job, datasets, options):
     dw = job.datasetwriter(parent=datasets.source)
@@ -53,14 +56,26 @@ def compute(row):
     if x < 100:
         time.sleep(options.slow)
     COMPUTED.append(x)
+    if x == options.unpicklable_x:
+        return lambda: x
     return x * 2, label, current.sliceno
 
 def analysis(sliceno, prepare_res, options):
     dw, rows = prepare_res
     if options.pickled:
         rows = pickle.loads(pickle.dumps(rows))
-    for result in rows.map(sliceno, compute):
-        dw.write(*result)
+    got = []
+    try:
+        for result in rows.map(sliceno, compute):
+            dw.write(*result)
+            got.append(result[0] // 2)
+    except ValueError as e:  # a slice may tolerate a row that fails
+        if not options.catch:
+            raise
+        dw.write(-1, str(e), sliceno)  # the failed row, and no more: it was the last
+        return got, str(e), getattr(e, "__notes__", [])
+    if options.twice:  # a second map of the slice gives every row again
+        return got, [result[0] // 2 for result in rows.map(sliceno, compute)]
     return COMPUTED
 
 def synthesis(analysis_res):
@@ -108,11 +123,35 @@ def test_a_debug_build_computes_only_the_slice_it_runs(wd, source):
     assert job.debug_result == [list(range(100, 100 + ROWS))]
 
 
-def test_a_row_failing_in_the_helping_slice_fails_the_job_without_a_wait(wd, source):
-    # Slice 0's last row is the first one slice 1 takes; slice 0 would wait for it forever.
+def test_a_row_failing_in_the_helping_slice_fails_the_slice_whose_row_it_is(wd, source):
+    # Slice 0's last row is the first one slice 1 takes: the error comes back to slice 0,
+    # with where it happened, so that debug=0 is where to look.
     with pytest.raises(JobError) as err:
         wd.build("shared", source=source, fail_x=ROWS - 1, relay=lambda part, text: None)
-    assert err.value.sliceno == 1 and "row 11 is bad" in err.value.exc_message
+    assert err.value.sliceno == 0 and err.value.exc_message == "row 11 is bad"
+    assert "row 11 of slice 0 was computed in slice 1's process" in err.value.method_traceback
+    assert 'raise ValueError(f"row {x} is bad")' in err.value.method_traceback
+
+
+def test_a_slice_that_catches_the_error_gets_it_at_its_row_and_nobody_waits(wd, source):
+    job = wd.build("shared", source=source, fail_x=ROWS - 1, catch=True)
+    (got, error, notes), helper = job.load()
+    assert got == list(range(ROWS - 1)) and error == "row 11 is bad"
+    assert "computed in slice 1's process" in notes[0]
+    assert helper[:ROWS] == list(range(100, 100 + ROWS))  # and then it helped slice 0
+
+
+@pytest.mark.parametrize("x", [0, ROWS - 1])  # computed by its own slice, or by the helper
+def test_a_result_that_does_not_pickle_fails_wherever_it_was_computed(wd, source, x):
+    with pytest.raises(JobError, match=f"the result for row {x} of slice 0 does not pickle"):
+        wd.build("shared", source=source, unpicklable_x=x, relay=lambda part, text: None)
+
+
+def test_a_second_map_of_a_slice_gives_every_row(wd, source):
+    first, second = zip(*wd.build("shared", source=source, twice=True).load(), strict=True)
+    for sliceno in range(2):
+        rows = list(range(sliceno * 100, sliceno * 100 + ROWS))
+        assert first[sliceno] == second[sliceno] == rows
 
 
 def test_it_is_made_in_prepare(wd, source):
@@ -125,3 +164,32 @@ def analysis(sliceno, datasets):
     wd.method("late", late)
     with pytest.raises(JobError, match="SharedRows is made in prepare"):
         wd.build("late", source=source, relay=lambda part, text: None)
+
+
+def test_without_columns_it_gives_every_column_as_iterate_does(wd, source):
+    whole = """
+from accnb.dataset import SharedRows
+datasets = ("source",)
+def prepare(datasets):
+    return SharedRows(datasets.source)
+def analysis(sliceno, prepare_res):
+    return list(prepare_res.map(sliceno, lambda row: row))
+def synthesis(analysis_res):
+    return list(analysis_res)
+"""
+    wd.method("whole", whole)
+    got = wd.build("whole", source=source).load()
+    assert got == [list(source.iterate(s, None)) for s in range(2)]
+    assert got[1][0] == ("r100", 100)
+
+
+def test_it_takes_one_dataset(wd, source):
+    chained = """
+from accnb.dataset import SharedRows
+datasets = ("source",)
+def prepare(datasets):
+    SharedRows(datasets.source.chain(), "x")
+"""
+    wd.method("chained", chained)
+    with pytest.raises(JobError, match="the rows of one Dataset, not a DatasetChain"):
+        wd.build("chained", source=source, relay=lambda part, text: None)
