@@ -193,3 +193,31 @@ def prepare(datasets):
     wd.method("chained", chained)
     with pytest.raises(JobError, match="the rows of one Dataset, not a DatasetChain"):
         wd.build("chained", source=source, relay=lambda part, text: None)
+
+
+def test_rows_of_slices_the_job_does_not_have_are_left_alone(wd, tmp_path):
+    """A dataset of four slices, opened by path in a job of two: only the rows of slices
+    0 and 1 are anyone's to compute."""
+    import accnb
+
+    with accnb.Workdir(tmp_path / "four", slices=4) as four:
+        four.method("source", SOURCE)
+        path = four.build("source", rows=ROWS).dataset().path
+    wide = """
+import time
+from accnb.dataset import Dataset, SharedRows
+options = dict(path="")
+COMPUTED = []
+def compute(x):
+    time.sleep(0.01 if x < 100 else 0)
+    COMPUTED.append(x)
+def prepare():
+    return SharedRows(Dataset(path=options.path), "x")
+def analysis(sliceno, prepare_res):
+    list(prepare_res.map(sliceno, compute))
+    return COMPUTED
+def synthesis(analysis_res):
+    return sorted(x for computed in analysis_res for x in computed)
+"""
+    wd.method("wide", wide)
+    assert wd.build("wide", path=str(path)).load() == [*range(ROWS), *range(100, 100 + ROWS)]
