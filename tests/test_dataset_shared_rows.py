@@ -35,7 +35,8 @@ from accnb.dataset import SharedRows
 
 datasets = ("source",)
 options = dict(
-    columns=["x", "label"], slow=0.05, fail_x=-1, unpicklable_x=-1, pickled=False, catch=False,
+    columns=["x", "label"], slow=0.05, fail_x=-1, odd_x=-1, unpicklable_x=-1, pickled=False,
+    catch=False,
     twice=False,
 )
 
@@ -49,10 +50,16 @@ def prepare(job, datasets, options):
 
 COMPUTED = []  # the rows this process computed
 
+class Odd(Exception):  # pickles, but does not load back: __init__ takes two arguments
+    def __init__(self, x, why):
+        super().__init__(f"row {x} is {why}")
+
 def compute(row):
     x, label = row if isinstance(row, tuple) else (row, None)
     if x == options.fail_x:
         raise ValueError(f"row {x} is bad")
+    if x == options.odd_x:
+        raise Odd(x, "odd")
     if x < 100:
         time.sleep(options.slow)
     COMPUTED.append(x)
@@ -131,6 +138,14 @@ def test_a_row_failing_in_the_helping_slice_fails_the_slice_whose_row_it_is(wd, 
     assert err.value.sliceno == 0 and err.value.exc_message == "row 11 is bad"
     assert "row 11 of slice 0 was computed in slice 1's process" in err.value.method_traceback
     assert 'raise ValueError(f"row {x} is bad")' in err.value.method_traceback
+
+
+def test_an_exception_that_does_not_load_back_comes_back_as_accnb_error(wd, source):
+    with pytest.raises(JobError) as err:
+        wd.build("shared", source=source, odd_x=ROWS - 1, relay=lambda part, text: None)
+    e = err.value
+    assert e.sliceno == 0 and e.exc_type == "AccnbError"
+    assert e.exc_message.startswith("Odd: row 11 is odd (row 11 of slice 0 was computed in slice 1")
 
 
 def test_a_slice_that_catches_the_error_gets_it_at_its_row_and_nobody_waits(wd, source):

@@ -197,13 +197,15 @@ def _pickled(result: Any, sliceno: int, row: int) -> bytes:
 
 def _pickled_exception(e: Exception, sliceno: int, row: int) -> bytes:
     """`e` for the row's own slice to raise, saying where it was raised, with the traceback
-    from there (a pickled exception loses it); an exception that does not pickle becomes
-    an AccnbError telling it."""
+    from there (a pickled exception loses it); an exception that does not pickle and load
+    back becomes an AccnbError telling it."""
     there = "".join(traceback.format_exception(e)).rstrip()
     where = f"row {row} of slice {sliceno} was computed in slice {current.sliceno}'s process"
     try:
         e.add_note(f"({where} (SharedRows); the traceback there:\n{there})")
-        return pickle.dumps(e, pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(e, pickle.HIGHEST_PROTOCOL)
+        pickle.loads(data)  # an exception class whose __init__ takes other arguments fails here
+        return data
     except Exception:  # noqa: BLE001 - an exception that does not pickle, or refuses notes
         return pickle.dumps(AccnbError(f"{type(e).__name__}: {e} ({where}; there:\n{there})"))
 
