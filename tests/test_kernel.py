@@ -86,6 +86,39 @@ def analysis(sliceno):
     assert content["status"] == "ok" and printed.strip() == "42"
 
 
+def test_the_interrupt_button_during_the_commit_leaves_the_job_finished(kernel, tmp_path):
+    """The job has run to the end when the button is pressed: the interrupt waits for the
+    commit (slowed here to a second) and the next build reuses the job."""
+    km, kc = kernel
+    committing = tmp_path / "committing"
+    setup = f"""
+%load_ext accnb
+%accnb workdir wd --slices 2
+import time
+import accnb
+store = accnb.current_workdir().store
+commit = store.commit
+def slow_commit(*args):
+    open({str(committing)!r}, "w").close()
+    time.sleep(1)
+    return commit(*args)
+store.commit = slow_commit
+"""
+    method = "%%accmethod quick\ndef synthesis():\n    return 42\n"
+    assert execute(kc, setup)[0]["status"] == "ok"
+    assert execute(kc, method)[0]["status"] == "ok"
+    msg_id = kc.execute("job = build('quick')", stop_on_error=False)
+    deadline = time.monotonic() + 30
+    while not committing.exists():
+        assert time.monotonic() < deadline, "the job did not reach its commit"
+        time.sleep(0.01)
+    km.interrupt_kernel()
+    reply = shell_reply(kc, msg_id)
+    assert reply["content"]["ename"] == "KeyboardInterrupt"
+    content, printed = execute(kc, "store.commit = commit\nprint(build('quick').reused)")
+    assert content["status"] == "ok" and printed.strip().endswith("True")
+
+
 def test_forking_from_a_kernel_with_busy_threads_does_not_deadlock(kernel):
     """A thread holding a lock while we fork: the children must not need that lock."""
     _, kc = kernel
