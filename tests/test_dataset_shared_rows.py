@@ -35,9 +35,8 @@ from accnb.dataset import SharedRows
 
 datasets = ("source",)
 options = dict(
-    columns=["x", "label"], slow=0.05, fail_x=-1, odd_x=-1, unpicklable_x=-1, pickled=False,
-    catch=False,
-    twice=False,
+    columns=["x", "label"], slow=0.05, fail_x=-1, odd_x=-1, unpicklable_x=-1,
+    pickled=False, catch=False, twice=False,
 )
 
 def prepare(job, datasets, options):
