@@ -284,11 +284,17 @@ def test_missing_column_file_is_an_error(job):
         list(Dataset("t-1").iterate(2, "b"))
 
 
-def test_corrupt_offsets_are_an_error_not_wrong_values(job):
+def make_with_a_shifted_offset() -> Dataset:
+    """make()'s dataset, with the end of column b's first value in slice 0 a byte late."""
     ds = make()
     offsets = np.fromfile(ds.path / "c1.0.offsets", dtype="<i8")
     offsets[1] += 1
     offsets.tofile(ds.path / "c1.0.offsets")
+    return ds
+
+
+def test_corrupt_offsets_are_an_error_not_wrong_values(job):
+    make_with_a_shifted_offset()
     with pytest.raises(DatasetError, match="column 'b'.*do not agree"):
         list(Dataset("t-1").iterate(0, "b"))
 
@@ -569,9 +575,6 @@ def test_iterating_a_column_of_big_values_streams_instead_of_growing(job):
 
 
 def test_take_of_a_row_with_a_shifted_offset_is_an_error_not_a_shorter_value(job):
-    ds = make()
-    offsets = np.fromfile(ds.path / "c1.0.offsets", dtype="<i8")
-    offsets[1] += 1
-    offsets.tofile(ds.path / "c1.0.offsets")
+    make_with_a_shifted_offset()
     with pytest.raises(DatasetError, match="do not agree"):
         Dataset("t-1").column("b").take(0, [1])
