@@ -71,7 +71,7 @@ class SharedRows:
         owned = min(len(dataset.lines), current.slices)  # slices with a process of their own
         self._claims: mmap.mmap | None = mmap.mmap(-1, _CLAIM.size * owned)
         for sliceno in range(owned):
-            _CLAIM.pack_into(self._claims, _CLAIM.size * sliceno, 0, dataset.lines[sliceno], 0)
+            self._set_claim(sliceno, 0, dataset.lines[sliceno], 0)
         # In memory, not in the job's folder: a lock or an append there may be a network
         # round trip (a cluster's shared filesystem).
         self._lock = os.memfd_create("accnb SharedRows lock")
@@ -107,8 +107,12 @@ class SharedRows:
             and not self._mapped
         )
 
-    def _slot(self, sliceno: int) -> int:
-        return _CLAIM.size * sliceno
+    def _claim(self, sliceno: int) -> tuple[int, int, int]:
+        """Slice `sliceno`'s (front, end, handed) in the shared map: read it under _locked."""
+        return _CLAIM.unpack_from(self._claims, _CLAIM.size * sliceno)
+
+    def _set_claim(self, sliceno: int, front: int, end: int, handed: int) -> None:
+        _CLAIM.pack_into(self._claims, _CLAIM.size * sliceno, front, end, handed)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -121,23 +125,21 @@ class SharedRows:
 
     def _take_own(self, sliceno: int) -> bool:
         with self._locked():
-            front, end, handed = _CLAIM.unpack_from(self._claims, self._slot(sliceno))
+            front, end, handed = self._claim(sliceno)
             if front == end:
                 return False
-            _CLAIM.pack_into(self._claims, self._slot(sliceno), front + 1, end, handed)
+            self._set_claim(sliceno, front + 1, end, handed)
             return True
 
     def _take_other(self) -> tuple[int, int] | None:
         """(slice, row): the last untaken row of the slice with the most rows untaken."""
         with self._locked():
-            claims = [
-                _CLAIM.unpack_from(self._claims, self._slot(s)) for s in range(len(self._handed))
-            ]
+            claims = [self._claim(s) for s in range(len(self._handed))]
             left, sliceno = max((end - front, s) for s, (front, end, _) in enumerate(claims))
             if not left:
                 return None
             front, end, handed = claims[sliceno]
-            _CLAIM.pack_into(self._claims, self._slot(sliceno), front, end - 1, handed)
+            self._set_claim(sliceno, front, end - 1, handed)
             return sliceno, end - 1
 
     def _help_others(self, func: Callable[[Any], Any]) -> None:
@@ -153,8 +155,8 @@ class SharedRows:
             with self._locked():
                 while record:
                     record = record[os.write(self._handed[sliceno], record) :]
-                front, end, handed = _CLAIM.unpack_from(self._claims, self._slot(sliceno))
-                _CLAIM.pack_into(self._claims, self._slot(sliceno), front, end, handed + 1)
+                front, end, handed = self._claim(sliceno)
+                self._set_claim(sliceno, front, end, handed + 1)
 
     def _row(self, sliceno: int, row: int) -> Any:
         if isinstance(self.columns, str):
@@ -166,7 +168,7 @@ class SharedRows:
         lines = self.dataset.lines[sliceno]
         while True:
             with self._locked():
-                front, _, handed = _CLAIM.unpack_from(self._claims, self._slot(sliceno))
+                front, _, handed = self._claim(sliceno)
             if front + handed == lines:
                 break
             time.sleep(_WAIT_S)
